@@ -1,0 +1,5 @@
+"""Lendgram's Django project and domain apps."""
+
+from core.celery import app as celery_app
+
+__all__ = ["celery_app"]
