@@ -1,0 +1,87 @@
+"""The ledger entries of each money event of a loan, mirroring token movements on chain.
+
+Token locations: a user's wallet (outside the contracts), a loan's escrow (funded principal
+held by the LoanBook), each lender's claimable balance per loan, the loan's undistributed
+rounding remainder, the treasury's fees and the backstop pool.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.ledger.models import AccountKind, JournalEntry
+from core.ledger.services import account_get_or_create, journal_post
+from core.loans.models import Loan
+from core.users.models import TelegramUser
+
+
+def _account(kind: str, *, user: TelegramUser | None = None, loan: Loan | None = None):
+    return account_get_or_create(kind=kind, user=user, loan=loan)
+
+
+def post_funding(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
+                 occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Loan #{loan.pk} funded by {lender}", loan=loan,
+        occurred_at=occurred_at,
+        lines=[(_account(AccountKind.LOAN_ESCROW, loan=loan), amount),
+               (_account(AccountKind.WALLET, user=lender), -amount)],
+    )
+
+
+def post_refund(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
+                occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Loan #{loan.pk} refunded to {lender}", loan=loan,
+        occurred_at=occurred_at,
+        lines=[(_account(AccountKind.WALLET, user=lender), amount),
+               (_account(AccountKind.LOAN_ESCROW, loan=loan), -amount)],
+    )
+
+
+def post_drawdown(*, key: str, loan: Loan, occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Loan #{loan.pk} drawn down", loan=loan, occurred_at=occurred_at,
+        lines=[(_account(AccountKind.WALLET, user=loan.borrower), loan.principal),
+               (_account(AccountKind.LOAN_ESCROW, loan=loan), -loan.principal)],
+    )
+
+
+def _distribution_lines(loan: Loan, shares: dict[TelegramUser, int], remainder: int):
+    lines = [(_account(AccountKind.LENDER_CLAIMABLE, user=lender, loan=loan), amount)
+             for lender, amount in shares.items()]
+    lines.append((_account(AccountKind.LOAN_UNDISTRIBUTED, loan=loan), remainder))
+    return lines
+
+
+def post_repayment(*, key: str, loan: Loan, payer: TelegramUser, amount: int, fee: int,
+                   premium: int, to_pool: int, shares: dict[TelegramUser, int], remainder: int,
+                   meta: dict, occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Loan #{loan.pk} repayment", loan=loan, meta=meta,
+        occurred_at=occurred_at,
+        lines=[(_account(AccountKind.WALLET, user=payer), -amount),
+               (_account(AccountKind.TREASURY), fee),
+               (_account(AccountKind.BACKSTOP_POOL), premium + to_pool),
+               *_distribution_lines(loan, shares, remainder)],
+    )
+
+
+def post_cover(*, key: str, loan: Loan, cover: int, shares: dict[TelegramUser, int],
+               remainder: int, occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Loan #{loan.pk} default covered by the backstop pool", loan=loan,
+        occurred_at=occurred_at,
+        lines=[(_account(AccountKind.BACKSTOP_POOL), -cover),
+               *_distribution_lines(loan, shares, remainder)],
+    )
+
+
+def post_claim(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
+               occurred_at: datetime | None = None) -> JournalEntry:
+    return journal_post(
+        key=key, description=f"Lender {lender} claimed from loan #{loan.pk}", loan=loan,
+        occurred_at=occurred_at,
+        lines=[(_account(AccountKind.WALLET, user=lender), amount),
+               (_account(AccountKind.LENDER_CLAIMABLE, user=lender, loan=loan), -amount)],
+    )

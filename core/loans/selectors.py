@@ -1,0 +1,41 @@
+"""Reads about loans."""
+
+from __future__ import annotations
+
+from django.db.models import F, Sum
+
+from core.loans import amortization
+from core.loans.models import FundingPosition, Loan
+from core.loans.states import IN_FLIGHT, OPEN_FOR_FUNDING, OUTSTANDING
+from core.users.models import TelegramUser
+
+
+def borrower_exposure(*, borrower: TelegramUser) -> int:
+    """Principal the borrower owes or has asked for: what counts against the KYC-tier limit.
+
+    Outstanding loans count with their unpaid principal share; applications in flight count
+    in full.
+    """
+    in_flight = (Loan.objects.filter(borrower=borrower, state__in=IN_FLIGHT)
+                 .aggregate(total=Sum("principal"))["total"] or 0)
+    owed = 0
+    for principal, total_due, repaid in Loan.objects.filter(
+            borrower=borrower, state__in=OUTSTANDING).values_list(
+            "principal", "total_due", "repaid_amount"):
+        owed += principal - repaid * principal // total_due
+    return in_flight + owed
+
+
+def loans_open_for_funding():
+    return (Loan.objects.filter(state__in=OPEN_FOR_FUNDING, funded_amount__lt=F("principal"))
+            .order_by("funding_deadline", "pk"))
+
+
+def lender_claimable(*, position: FundingPosition) -> int:
+    loan = position.loan
+    return amortization.pro_rata_share(position=position.amount, funded_total=loan.funded_amount,
+                                       distributed=loan.distributed_to_lenders) - position.claimed
+
+
+def loan_next_installment(*, loan: Loan):
+    return loan.schedule.filter(cumulative_due__gt=loan.repaid_amount).order_by("number").first()

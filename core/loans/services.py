@@ -1,0 +1,430 @@
+"""Every change to a loan: state transitions, offer terms and money events from the chain.
+
+Each transition is checked against states.TRANSITIONS and recorded with actor, time and
+reason. Money events take an idempotency `ref` (the chain event's id): applying the same
+event twice changes nothing. Loan rows are locked while a money event applies, so
+concurrent events of one loan serialize.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from core.common.errors import ServiceError
+from core.ledger import postings
+from core.ledger.models import JournalEntry
+from core.loans import amortization
+from core.loans.models import FundingPosition, Installment, Loan, LoanPurpose, Repayment
+from core.loans.selectors import borrower_exposure
+from core.loans.states import OPEN_FOR_FUNDING, LoanState, can_transition
+from core.users.models import TelegramUser
+from core.users.selectors import kyc_tier_limit
+
+S = LoanState
+ALLOWED_INSTALLMENTS = (1, 2, 3, 4, 6, 9, 12, 18, 24)
+
+
+class IllegalTransition(ServiceError):
+    code = "illegal_transition"
+
+
+class LoanRuleViolation(ServiceError):
+    code = "loan_rule"
+
+
+def _actor_label(actor: TelegramUser | None, label: str) -> str:
+    if label:
+        return label
+    return f"user:{actor.telegram_id}" if actor is not None else "system"
+
+
+def loan_transition(
+    *, loan: Loan, to_state: str, actor: TelegramUser | None = None, actor_label: str = "",
+    reason: str = "",
+) -> Loan:
+    """Move a loan to `to_state` if the state machine allows it, recording who, when and why."""
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        from_state = locked.state
+        if not can_transition(from_state, to_state):
+            raise IllegalTransition(
+                f"Loan #{loan.pk} cannot go from {from_state} to {to_state}.")
+        locked.state = to_state
+        if to_state in {S.REPAID, S.REJECTED, S.EXPIRED, S.CANCELLED, S.DEFAULTED}:
+            locked.closed_at = timezone.now()
+        locked.save(update_fields=["state", "closed_at", "updated_at"])
+        locked.transitions.create(from_state=from_state, to_state=to_state, actor=actor,
+                                  actor_label=_actor_label(actor, actor_label), reason=reason)
+    loan.refresh_from_db()
+    return loan
+
+
+# --- applications -------------------------------------------------------------------------
+
+def loan_request_create(
+    *, borrower: TelegramUser, principal: int, installments: int, purpose: str,
+    interval_days: int | None = None,
+) -> Loan:
+    """A new application (draft) within the borrower's KYC-tier limit."""
+    if borrower.is_frozen:
+        raise LoanRuleViolation("Your account is frozen; you cannot request a loan now.",
+                                code="frozen")
+    if not borrower.is_borrower:
+        raise LoanRuleViolation("Choose the borrower role before requesting a loan.",
+                                code="not_borrower")
+    if borrower.consented_at is None:
+        raise LoanRuleViolation("Accept the terms before requesting a loan.", code="no_consent")
+    if not isinstance(principal, int) or principal <= 0:
+        raise LoanRuleViolation("The amount must be a positive number.", code="bad_amount")
+    if installments not in ALLOWED_INSTALLMENTS:
+        raise LoanRuleViolation("Choose one of the offered terms.", code="bad_term")
+    if purpose not in LoanPurpose.values:
+        raise LoanRuleViolation("Choose one of the offered purposes.", code="bad_purpose")
+    with transaction.atomic():
+        # Lock the borrower so two parallel requests cannot both pass the limit check.
+        TelegramUser.objects.select_for_update().filter(pk=borrower.pk).first()
+        limit = kyc_tier_limit(tier=borrower.kyc_tier)
+        available = limit - borrower_exposure(borrower=borrower)
+        if principal > available:
+            raise LoanRuleViolation(
+                "The amount is above what your verification level allows.",
+                code="above_limit")
+        loan = Loan.objects.create(
+            borrower=borrower, principal=principal, installments=installments, purpose=purpose,
+            interval_days=interval_days or settings.LOAN_INTERVAL_DAYS)
+        loan.transitions.create(from_state=S.DRAFT, to_state=S.DRAFT, actor=borrower,
+                                actor_label=_actor_label(borrower, ""), reason="created")
+    return loan
+
+
+def loan_submit(*, loan: Loan, actor: TelegramUser) -> Loan:
+    _check_owner(loan, actor)
+    return loan_transition(loan=loan, to_state=S.SUBMITTED, actor=actor, reason="submitted")
+
+
+def loan_record_offer(
+    *, loan: Loan, grade: str, score: int, apr_bps: int, reasons: list[str],
+    max_principal: int | None = None,
+) -> Loan:
+    """Fix the offer terms from a score; the loan moves to scored."""
+    principal = loan.principal if max_principal is None else min(loan.principal, max_principal)
+    total_due = amortization.annuity_total_due(
+        principal=principal, apr_bps=apr_bps, installments=loan.installments,
+        interval_days=loan.interval_days)
+    with transaction.atomic():
+        locked = Loan.objects.select_for_update().get(pk=loan.pk)
+        if locked.state != S.SUBMITTED:
+            raise IllegalTransition(f"Loan #{loan.pk} is {locked.state}; only a submitted "
+                                    "application gets an offer.")
+        Loan.objects.filter(pk=loan.pk).update(
+            grade=grade, score=score, apr_bps=apr_bps, principal=principal, total_due=total_due,
+            offer_reasons=list(reasons), offered_at=timezone.now())
+        loan_transition(loan=loan, to_state=S.SCORED, actor_label="scoring",
+                        reason=f"grade {grade}, score {score}")
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_approve(*, loan: Loan, actor: TelegramUser | None = None, actor_label: str = "",
+                 reason: str = "") -> Loan:
+    return loan_transition(loan=loan, to_state=S.APPROVED, actor=actor, actor_label=actor_label,
+                           reason=reason or "approved")
+
+
+def loan_send_to_review(*, loan: Loan, reason: str) -> Loan:
+    return loan_transition(loan=loan, to_state=S.IN_REVIEW, actor_label="policy", reason=reason)
+
+
+def loan_reject(*, loan: Loan, reason: str, actor: TelegramUser | None = None,
+                actor_label: str = "") -> Loan:
+    if not reason.strip():
+        raise LoanRuleViolation("A rejection needs a reason.", code="reason_required")
+    return loan_transition(loan=loan, to_state=S.REJECTED, actor=actor, actor_label=actor_label,
+                           reason=reason)
+
+
+def loan_cancel(*, loan: Loan, actor: TelegramUser, reason: str = "") -> Loan:
+    """The borrower withdraws before the loan is funded; lenders of a partial funding refund."""
+    _check_owner(loan, actor)
+    if loan.state == S.FUNDED:
+        raise IllegalTransition("A fully funded loan can no longer be cancelled.")
+    return loan_transition(loan=loan, to_state=S.CANCELLED, actor=actor,
+                           reason=reason or "cancelled by the borrower")
+
+
+def loan_expire(*, loan: Loan, reason: str = "funding deadline passed") -> Loan:
+    return loan_transition(loan=loan, to_state=S.EXPIRED, actor_label="keeper", reason=reason)
+
+
+def _check_owner(loan: Loan, actor: TelegramUser) -> None:
+    if loan.borrower_id != actor.pk:
+        raise LoanRuleViolation("This is not your loan.", code="not_owner")
+
+
+# --- money events from the chain ----------------------------------------------------------
+
+def _already_applied(ref: str) -> bool:
+    return JournalEntry.objects.filter(key=ref).exists()
+
+
+def _lock(loan: Loan) -> Loan:
+    return Loan.objects.select_for_update().select_related("borrower").get(pk=loan.pk)
+
+
+def loan_record_listing(*, loan: Loan, chain_loan_id: int, funding_deadline: datetime,
+                        approval_nonce: str = "") -> Loan:
+    """The borrower opened the approved loan on chain: it is listed for lenders."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        if locked.chain_loan_id == chain_loan_id:
+            return locked
+        if locked.chain_loan_id is not None:
+            raise LoanRuleViolation(f"Loan #{loan.pk} is already listed as chain loan "
+                                    f"{locked.chain_loan_id}.")
+        locked.chain_loan_id = chain_loan_id
+        locked.funding_deadline = funding_deadline
+        if approval_nonce:
+            locked.approval_nonce = approval_nonce
+        locked.save(update_fields=["chain_loan_id", "funding_deadline", "approval_nonce",
+                                   "updated_at"])
+        loan_transition(loan=locked, to_state=S.LISTED, actor_label="chain",
+                        reason=f"opened on chain as #{chain_loan_id}")
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_record_funding(*, loan: Loan, lender: TelegramUser, amount: int, ref: str,
+                        at: datetime | None = None) -> Loan:
+    """A lender funded part of the loan on chain."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        if _already_applied(ref):
+            return locked
+        if locked.state not in OPEN_FOR_FUNDING:
+            raise LoanRuleViolation(f"Loan #{loan.pk} is {locked.state}, not open for funding.")
+        if lender.pk == locked.borrower_id:
+            raise LoanRuleViolation("A borrower cannot fund their own loan.", code="self_fund")
+        if amount <= 0 or amount > locked.left_to_fund:
+            raise LoanRuleViolation(
+                f"Funding of {amount} does not fit the {locked.left_to_fund} left to fund.")
+        position, _ = FundingPosition.objects.select_for_update().get_or_create(
+            loan=locked, lender=lender)
+        position.amount += amount
+        position.save(update_fields=["amount", "updated_at"])
+        locked.funded_amount += amount
+        locked.save(update_fields=["funded_amount", "updated_at"])
+        postings.post_funding(key=ref, loan=locked, lender=lender, amount=amount, occurred_at=at)
+        if locked.funded_amount == locked.principal:
+            loan_transition(loan=locked, to_state=S.FUNDED, actor_label="chain",
+                            reason="fully funded")
+        elif locked.state == S.LISTED:
+            loan_transition(loan=locked, to_state=S.FUNDING, actor_label="chain",
+                            reason="first funding")
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_record_refund(*, loan: Loan, lender: TelegramUser, amount: int, ref: str,
+                       at: datetime | None = None) -> Loan:
+    """A lender took their funding back from an expired or cancelled loan."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        if _already_applied(ref):
+            return locked
+        if locked.state not in {S.EXPIRED, S.CANCELLED}:
+            raise LoanRuleViolation(f"Loan #{loan.pk} is {locked.state}; refunds need an "
+                                    "expired or cancelled loan.")
+        position = FundingPosition.objects.select_for_update().filter(
+            loan=locked, lender=lender).first()
+        if position is None or amount <= 0 or amount > position.amount - position.refunded:
+            raise LoanRuleViolation("The refund does not match the lender's position.")
+        position.refunded += amount
+        position.save(update_fields=["refunded", "updated_at"])
+        postings.post_refund(key=ref, loan=locked, lender=lender, amount=amount, occurred_at=at)
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_record_drawdown(*, loan: Loan, ref: str, at: datetime | None = None) -> Loan:
+    """The borrower received the principal: the schedule clock starts now."""
+    started = at or timezone.now()
+    with transaction.atomic():
+        locked = _lock(loan)
+        if _already_applied(ref):
+            return locked
+        if locked.state != S.FUNDED:
+            raise IllegalTransition(f"Loan #{loan.pk} is {locked.state}; only a funded loan "
+                                    "can be drawn down.")
+        schedule = amortization.build_schedule(
+            principal=locked.principal, total_due=locked.total_due, apr_bps=locked.apr_bps,
+            installments=locked.installments, interval_days=locked.interval_days)
+        Installment.objects.bulk_create(
+            Installment(loan=locked, number=item.number,
+                        due_at=started + timedelta(days=item.due_offset_days),
+                        amount=item.amount, cumulative_due=item.cumulative_due,
+                        interest=item.interest, principal=item.principal)
+            for item in schedule)
+        locked.drawn_down_at = started
+        locked.save(update_fields=["drawn_down_at", "updated_at"])
+        postings.post_drawdown(key=ref, loan=locked, occurred_at=started)
+        loan_transition(loan=locked, to_state=S.ACTIVE, actor_label="chain", reason="drawn down")
+    loan.refresh_from_db()
+    return loan
+
+
+def _distribute(loan: Loan, to_lenders: int) -> tuple[dict[TelegramUser, int], int]:
+    """Each lender's new entitlement from `to_lenders`, by the same floor rule as the chain."""
+    before = loan.distributed_to_lenders
+    after = before + to_lenders
+    shares: dict[TelegramUser, int] = {}
+    for position in loan.positions.select_related("lender").order_by("pk"):
+        share = (amortization.pro_rata_share(position=position.amount,
+                                             funded_total=loan.funded_amount, distributed=after)
+                 - amortization.pro_rata_share(position=position.amount,
+                                               funded_total=loan.funded_amount, distributed=before))
+        if share:
+            shares[position.lender] = share
+    return shares, to_lenders - sum(shares.values())
+
+
+def loan_record_repayment(
+    *, loan: Loan, amount: int, fee: int, premium: int, ref: str, to_pool: int = 0,
+    payer: TelegramUser | None = None, at: datetime | None = None,
+) -> Repayment:
+    """A repayment reached the LoanBook. fee, premium and to_pool are the chain's own split."""
+    paid_at = at or timezone.now()
+    with transaction.atomic():
+        locked = _lock(loan)
+        existing = Repayment.objects.filter(ref=ref).first()
+        if existing is not None:
+            return existing
+        if locked.state not in {S.ACTIVE, S.LATE, S.DEFAULTED}:
+            raise LoanRuleViolation(f"Loan #{loan.pk} is {locked.state}; it takes no repayment.")
+        if amount <= 0 or amount > locked.outstanding:
+            raise LoanRuleViolation(
+                f"A repayment of {amount} does not fit the {locked.outstanding} still owed.",
+                code="overpayment")
+        to_lenders = amount - fee - premium - to_pool
+        if min(fee, premium, to_pool, to_lenders) < 0:
+            raise LoanRuleViolation("The repayment split does not add up.")
+        schedule = amortization.build_schedule(
+            principal=locked.principal, total_due=locked.total_due, apr_bps=locked.apr_bps,
+            installments=locked.installments, interval_days=locked.interval_days)
+        allocation = amortization.allocate_payment(
+            schedule, paid_before=locked.repaid_amount, amount=amount, refuse_overpayment=True)
+        shares, remainder = _distribute(locked, to_lenders)
+        repayment = Repayment.objects.create(
+            loan=locked, ref=ref, amount=amount, interest=allocation.interest,
+            principal=allocation.principal, fee=fee, premium=premium, to_pool=to_pool,
+            to_lenders=to_lenders, paid_at=paid_at)
+        postings.post_repayment(
+            key=ref, loan=locked, payer=payer or locked.borrower, amount=amount, fee=fee,
+            premium=premium, to_pool=to_pool, shares=shares, remainder=remainder,
+            occurred_at=paid_at,
+            meta={"interest": allocation.interest, "principal": allocation.principal})
+        locked.repaid_amount += amount
+        locked.distributed_to_lenders += to_lenders
+        locked.save(update_fields=["repaid_amount", "distributed_to_lenders", "updated_at"])
+        locked.schedule.filter(paid_at__isnull=True,
+                               cumulative_due__lte=locked.repaid_amount).update(paid_at=paid_at)
+        if locked.repaid_amount == locked.total_due and locked.state != S.DEFAULTED:
+            loan_transition(loan=locked, to_state=S.REPAID, actor_label="chain",
+                            reason="repaid in full")
+        elif locked.state == S.LATE:
+            _refresh_lateness(locked, now=paid_at)
+    loan.refresh_from_db()
+    return repayment
+
+
+def loan_record_claim(*, loan: Loan, lender: TelegramUser, amount: int, ref: str,
+                      at: datetime | None = None) -> Loan:
+    """A lender pulled their share of repayments out of the LoanBook."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        if _already_applied(ref):
+            return locked
+        position = FundingPosition.objects.select_for_update().filter(
+            loan=locked, lender=lender).first()
+        if position is None:
+            raise LoanRuleViolation("Only a lender of this loan can claim from it.")
+        entitled = amortization.pro_rata_share(position=position.amount,
+                                               funded_total=locked.funded_amount,
+                                               distributed=locked.distributed_to_lenders)
+        if amount <= 0 or position.claimed + amount > entitled:
+            raise LoanRuleViolation(
+                f"A claim of {amount} is above the {entitled - position.claimed} claimable.")
+        position.claimed += amount
+        position.save(update_fields=["claimed", "updated_at"])
+        postings.post_claim(key=ref, loan=locked, lender=lender, amount=amount, occurred_at=at)
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_record_default(*, loan: Loan, cover: int, ref: str, at: datetime | None = None) -> Loan:
+    """The loan was marked defaulted on chain; the backstop pool's cover goes to lenders."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        if _already_applied(ref):
+            return locked
+        if locked.state not in {S.ACTIVE, S.LATE}:
+            raise IllegalTransition(f"Loan #{loan.pk} is {locked.state}; it cannot default.")
+        if cover < 0:
+            raise LoanRuleViolation("A cover cannot be negative.")
+        if cover:
+            shares, remainder = _distribute(locked, cover)
+            postings.post_cover(key=ref, loan=locked, cover=cover, shares=shares,
+                                remainder=remainder, occurred_at=at)
+            locked.covered_amount += cover
+            locked.distributed_to_lenders += cover
+            locked.save(update_fields=["covered_amount", "distributed_to_lenders", "updated_at"])
+        loan_transition(loan=locked, to_state=S.DEFAULTED, actor_label="chain",
+                        reason=f"defaulted; backstop cover {cover}")
+    loan.refresh_from_db()
+    return loan
+
+
+# --- time ---------------------------------------------------------------------------------
+
+def _refresh_lateness(loan: Loan, *, now: datetime) -> None:
+    overdue = loan.schedule.filter(due_at__lt=now, cumulative_due__gt=loan.repaid_amount)
+    if loan.state == S.ACTIVE and overdue.exists():
+        first = overdue.order_by("number").first()
+        loan_transition(loan=loan, to_state=S.LATE, actor_label="clock",
+                        reason=f"installment {first.number} past due")
+    elif loan.state == S.LATE and not overdue.exists():
+        loan_transition(loan=loan, to_state=S.ACTIVE, actor_label="chain",
+                        reason="caught up with the schedule")
+
+
+def loan_refresh_lateness(*, loan: Loan, now: datetime | None = None) -> Loan:
+    """Mark a loan late when an installment is past due, or active again once caught up."""
+    with transaction.atomic():
+        locked = _lock(loan)
+        _refresh_lateness(locked, now=now or timezone.now())
+    loan.refresh_from_db()
+    return loan
+
+
+def loan_total_claimed(*, loan: Loan) -> int:
+    return loan.positions.aggregate(total=Sum("claimed"))["total"] or 0
+
+
+def loans_refresh_lateness_due(*, now: datetime | None = None, chunk: int = 500) -> int:
+    """Mark every active loan with a past-due installment late (and late loans caught up
+    active); returns how many loans changed. Safe to run twice or concurrently."""
+    now = now or timezone.now()
+    candidates = (Loan.objects.filter(state=S.ACTIVE, schedule__due_at__lt=now,
+                                      schedule__cumulative_due__gt=F("repaid_amount"))
+                  .values_list("pk", flat=True).distinct())
+    changed = 0
+    for pk in list(candidates)[:chunk]:
+        loan = Loan.objects.get(pk=pk)
+        before = loan.state
+        loan_refresh_lateness(loan=loan, now=now)
+        changed += loan.state != before
+    return changed

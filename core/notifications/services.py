@@ -1,0 +1,98 @@
+"""Queueing and claiming outbox messages. Delivery itself lives in the bot's sender."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.common.errors import ServiceError
+from core.notifications.models import OutboxMessage, OutboxStatus
+from core.users.models import TelegramUser
+
+MAX_ATTEMPTS = 8
+CLAIM_TTL = timedelta(minutes=2)
+
+
+def notification_enqueue(
+    *, recipient: TelegramUser, template_key: str, dedupe_key: str, params: dict | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue a message to a user once per dedupe key; returns (message, created)."""
+    return _enqueue(recipient=recipient, chat_id=recipient.telegram_id, template_key=template_key,
+                    dedupe_key=dedupe_key, params=params)
+
+
+def notification_enqueue_to_chat(
+    *, chat_id: int, template_key: str, dedupe_key: str, params: dict | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue a message to a chat that is not a user (a channel), once per dedupe key."""
+    return _enqueue(recipient=None, chat_id=chat_id, template_key=template_key,
+                    dedupe_key=dedupe_key, params=params)
+
+
+def _enqueue(*, recipient, chat_id, template_key, dedupe_key, params):
+    if not dedupe_key or not template_key:
+        raise ServiceError("An outbox message needs a template and a dedupe key.")
+    existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                recipient=recipient, chat_id=chat_id, template_key=template_key,
+                params=params or {}, dedupe_key=dedupe_key, next_attempt_at=timezone.now())
+    except IntegrityError:
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key), False
+    return message, True
+
+
+def outbox_claim(*, limit: int = 100) -> list[OutboxMessage]:
+    """Claim due messages for one sender; a message is claimed by one sender at a time.
+
+    Each row is taken with a conditional UPDATE; zero rows updated means another sender got it.
+    A claim that is not settled within CLAIM_TTL (the sender died) becomes claimable again.
+    """
+    now = timezone.now()
+    due = (OutboxMessage.objects
+           .filter(Q(status=OutboxStatus.PENDING)
+                   | Q(status=OutboxStatus.SENDING, claimed_until__lt=now),
+                   next_attempt_at__lte=now)
+           .order_by("next_attempt_at", "pk").values_list("pk", "status", "claimed_until")[:limit])
+    claimed = []
+    for pk, status, claimed_until in due:
+        won = (OutboxMessage.objects
+               .filter(pk=pk, status=status, claimed_until=claimed_until)
+               .update(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_TTL,
+                       attempts=F("attempts") + 1))
+        if won:
+            claimed.append(pk)
+    return list(OutboxMessage.objects.filter(pk__in=claimed).select_related("recipient")
+                .order_by("next_attempt_at", "pk"))
+
+
+def outbox_mark_sent(*, message: OutboxMessage, telegram_message_id: int | None = None) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), claimed_until=None, last_error="",
+        telegram_message_id=telegram_message_id)
+
+
+def outbox_mark_retry(*, message: OutboxMessage, error: str,
+                      retry_after: float | None = None) -> None:
+    """A transient failure: try again later, with bounded exponential backoff."""
+    message.refresh_from_db(fields=["attempts"])
+    if message.attempts >= MAX_ATTEMPTS:
+        outbox_mark_failed(message=message, error=f"gave up after {message.attempts} attempts: "
+                                                  f"{error}")
+        return
+    delay = retry_after if retry_after is not None else min(2 ** message.attempts, 600)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.PENDING, claimed_until=None, last_error=error[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay))
+
+
+def outbox_mark_failed(*, message: OutboxMessage, error: str) -> None:
+    """A permanent failure (blocked bot, missing chat): never retried."""
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.FAILED, claimed_until=None, last_error=error[:2000])

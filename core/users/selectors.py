@@ -1,0 +1,28 @@
+"""Reads about users."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from core.users.models import TelegramUser
+
+
+def user_get_by_telegram_id(*, telegram_id: int) -> TelegramUser | None:
+    return TelegramUser.objects.filter(telegram_id=telegram_id).first()
+
+
+def kyc_tier_limit(*, tier: int) -> int:
+    """The most principal (base units) a borrower of this tier may have outstanding."""
+    return int(settings.KYC_TIER_LIMITS.get(tier, 0))
+
+
+def user_search(*, query: str, limit: int = 20) -> list[TelegramUser]:
+    """Admin lookup by Telegram id, @username or wallet address."""
+    query = query.strip().lstrip("@")
+    if not query:
+        return []
+    if query.isdigit():
+        return list(TelegramUser.objects.filter(telegram_id=int(query))[:limit])
+    if query.lower().startswith("0x"):
+        return list(TelegramUser.objects.filter(wallet_address__iexact=query)[:limit])
+    return list(TelegramUser.objects.filter(username__iexact=query)[:limit])

@@ -1,0 +1,151 @@
+"""Writes to users. Callers pass what Telegram told them; the rules live here."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.common.errors import ServiceError
+from core.users.models import KycTier, TelegramUser
+
+_LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+TERMS_VERSION = "2026-11"
+
+
+def language_from_telegram(language_code: str | None) -> str:
+    """Map Telegram's IETF code (e.g. 'pt-BR', 'es-419', 'fa') to a supported language."""
+    if not language_code:
+        return "en"
+    code = language_code.lower().replace("_", "-")
+    if code in _LANGUAGE_CODES:
+        return code
+    base = code.split("-")[0]
+    if base == "pt":
+        return "pt-br"
+    return base if base in _LANGUAGE_CODES else "en"
+
+
+def user_get_or_create_from_telegram(
+    *,
+    telegram_id: int,
+    username: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    language_code: str | None = None,
+) -> tuple[TelegramUser, bool]:
+    """Find the user by Telegram id, refreshing the profile facts Telegram sends each time."""
+    defaults = {"username": username or "", "first_name": first_name or "",
+                "last_name": last_name or ""}
+    user, created = TelegramUser.objects.get_or_create(
+        telegram_id=telegram_id,
+        defaults={**defaults, "language": language_from_telegram(language_code),
+                  "is_admin": telegram_id in settings.ADMIN_TELEGRAM_IDS},
+    )
+    if not created:
+        changed = [field for field, value in defaults.items() if getattr(user, field) != value]
+        if changed:
+            for field in changed:
+                setattr(user, field, defaults[field])
+            user.save(update_fields=[*changed, "updated_at"])
+    return user, created
+
+
+def user_set_language(*, user: TelegramUser, language: str) -> TelegramUser:
+    if language not in _LANGUAGE_CODES:
+        raise ServiceError(f"Language {language!r} is not supported.", code="bad_language")
+    user.language = language
+    user.save(update_fields=["language", "updated_at"])
+    return user
+
+
+def user_set_roles(*, user: TelegramUser, borrower: bool, lender: bool) -> TelegramUser:
+    if not (borrower or lender):
+        raise ServiceError("Choose at least one role: borrower or lender.", code="no_role")
+    user.is_borrower, user.is_lender = borrower, lender
+    user.save(update_fields=["is_borrower", "is_lender", "updated_at"])
+    return user
+
+
+def user_record_consent(*, user: TelegramUser, terms_version: str = TERMS_VERSION) -> TelegramUser:
+    user.consented_at = timezone.now()
+    user.terms_version = terms_version
+    user.save(update_fields=["consented_at", "terms_version", "updated_at"])
+    return user
+
+
+def user_set_phone(*, user: TelegramUser, phone: str, contact_user_id: int | None) -> TelegramUser:
+    """Accept only the user's own contact card, as Telegram shares it."""
+    if contact_user_id != user.telegram_id:
+        raise ServiceError("Please share your own phone number with the button.",
+                           code="not_own_contact")
+    normalized = re.sub(r"[\s\-()]", "", phone)
+    if not _PHONE.match(normalized):
+        raise ServiceError("That does not look like a phone number.", code="bad_phone")
+    user.phone = normalized if normalized.startswith("+") else f"+{normalized}"
+    user.save(update_fields=["phone", "updated_at"])
+    _refresh_kyc_tier(user)
+    return user
+
+
+@transaction.atomic
+def user_link_wallet(*, user: TelegramUser, address: str) -> TelegramUser:
+    """Store a wallet address whose ownership was already proven by a signature."""
+    if not _ADDRESS.match(address):
+        raise ServiceError("That is not a wallet address.", code="bad_address")
+    taken = (TelegramUser.objects.filter(wallet_address__iexact=address)
+             .exclude(pk=user.pk).exists())
+    if taken:
+        raise ServiceError("This wallet is already linked to another account.",
+                           code="wallet_taken")
+    user.wallet_address = address
+    user.wallet_verified_at = timezone.now()
+    user.save(update_fields=["wallet_address", "wallet_verified_at", "updated_at"])
+    _refresh_kyc_tier(user)
+    return user
+
+
+def _refresh_kyc_tier(user: TelegramUser) -> None:
+    """Phone plus a verified wallet earn the basic tier; higher tiers are set by operators."""
+    if user.kyc_tier == KycTier.NONE and user.phone and user.wallet_address:
+        user.kyc_tier = KycTier.BASIC
+        user.save(update_fields=["kyc_tier", "updated_at"])
+
+
+def user_set_kyc_tier(*, user: TelegramUser, tier: int) -> TelegramUser:
+    if tier not in KycTier.values:
+        raise ServiceError(f"KYC tier {tier} does not exist.", code="bad_tier")
+    user.kyc_tier = tier
+    user.save(update_fields=["kyc_tier", "updated_at"])
+    return user
+
+
+def user_freeze(*, user: TelegramUser, reason: str) -> TelegramUser:
+    if not reason.strip():
+        raise ServiceError("Say why the account is frozen.", code="reason_required")
+    user.is_frozen, user.frozen_reason, user.frozen_at = True, reason.strip(), timezone.now()
+    user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+    return user
+
+
+def user_unfreeze(*, user: TelegramUser) -> TelegramUser:
+    user.is_frozen, user.frozen_reason, user.frozen_at = False, "", None
+    user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+    return user
+
+
+def user_set_reminders(*, user: TelegramUser, enabled: bool) -> TelegramUser:
+    user.reminders_enabled = enabled
+    user.save(update_fields=["reminders_enabled", "updated_at"])
+    return user
+
+
+def user_mark_unreachable(*, user: TelegramUser) -> TelegramUser:
+    if user.unreachable_since is None:
+        user.unreachable_since = timezone.now()
+        user.save(update_fields=["unreachable_since", "updated_at"])
+    return user
