@@ -65,9 +65,10 @@ def _listed(loan: Loan, deadline_days: int = 7) -> Loan:
 
 
 def _repay(loan: Loan, amount: int, ref: str, at) -> None:
-    split = amortization.repayment_split(amount=amount, principal=loan.principal,
-                                         total_due=loan.total_due, fee_bps=FEE_BPS,
-                                         premium_bps=PREMIUM_BPS)
+    loan.refresh_from_db()
+    split = amortization.repayment_split(repaid_before=loan.repaid_amount, amount=amount,
+                                         principal=loan.principal, total_due=loan.total_due,
+                                         fee_bps=FEE_BPS, premium_bps=PREMIUM_BPS)
     loans.loan_record_repayment(loan=loan, amount=amount, fee=split.fee, premium=split.premium,
                                 ref=ref, at=at)
 

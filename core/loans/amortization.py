@@ -226,22 +226,36 @@ class RepaymentSplit:
     to_lenders: int
 
 
+def _interest_fee_premium(repaid: int, *, principal: int, total_due: int, fee_bps: int,
+                          premium_bps: int) -> tuple[int, int, int]:
+    interest = repaid * (total_due - principal) // total_due
+    return interest, interest * fee_bps // BPS, interest * premium_bps // BPS
+
+
 def repayment_split(
-    *, amount: int, principal: int, total_due: int, fee_bps: int, premium_bps: int
+    *, repaid_before: int, amount: int, principal: int, total_due: int, fee_bps: int,
+    premium_bps: int,
 ) -> RepaymentSplit:
     """How the LoanBook splits a repayment: fee and premium come from its interest share only.
 
-    The interest share of any payment is amount * (total_due - principal) / total_due (floored),
-    so lenders never lose principal to fees.
+    Exactly the contract's rule: every part is a function of the cumulative amount repaid,
+    f(r) = floor(r * (total_due - principal) / total_due) for the interest share and
+    floor(f(r) * bps / 10_000) for fee and premium, and a payment gets f(after) - f(before).
+    So the parts of many payments add up to the parts of their sum, to the base unit, and
+    lenders never lose principal to fees.
     """
-    if amount < 0 or total_due <= 0 or not 0 < principal <= total_due:
+    if total_due <= 0 or not 0 < principal <= total_due:
         raise LoanMathError("invalid repayment terms")
+    if amount < 0 or not 0 <= repaid_before <= total_due - amount:
+        raise LoanMathError("a repayment must fit within the total due")
     if fee_bps < 0 or premium_bps < 0 or fee_bps + premium_bps > BPS:
         raise LoanMathError("fee and premium must be within 0..100% of interest")
-    interest_part = amount * (total_due - principal) // total_due
-    fee = interest_part * fee_bps // BPS
-    premium = interest_part * premium_bps // BPS
-    return RepaymentSplit(interest_part=interest_part, fee=fee, premium=premium,
+    terms = {"principal": principal, "total_due": total_due, "fee_bps": fee_bps,
+             "premium_bps": premium_bps}
+    before = _interest_fee_premium(repaid_before, **terms)
+    after = _interest_fee_premium(repaid_before + amount, **terms)
+    interest, fee, premium = (a - b for a, b in zip(after, before, strict=True))
+    return RepaymentSplit(interest_part=interest, fee=fee, premium=premium,
                           to_lenders=amount - fee - premium)
 
 

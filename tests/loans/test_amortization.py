@@ -167,17 +167,30 @@ def test_invalid_terms_are_refused(bad):
 
 @settings(max_examples=300, deadline=None)
 @given(principals, aprs, terms, st.integers(0, 5_000), st.integers(0, 5_000), st.data())
-def test_repayment_split_never_takes_fees_from_principal(principal, apr, n, fee_bps, prem_bps,
-                                                          data):
+def test_repayment_splits_add_up_across_payments_and_never_touch_principal(
+        principal, apr, n, fee_bps, premium_bps, data):
     total_due = am.annuity_total_due(principal=principal, apr_bps=apr, installments=n,
                                      interval_days=30)
-    amount = data.draw(st.integers(0, total_due))
-    split = am.repayment_split(amount=amount, principal=principal, total_due=total_due,
-                               fee_bps=fee_bps, premium_bps=prem_bps)
-    assert split.fee + split.premium <= split.interest_part
-    assert split.fee + split.premium + split.to_lenders == amount
-    # Lenders get at least the principal share of the payment.
-    assert split.to_lenders >= amount - amount * (total_due - principal) // total_due
+    cuts = sorted(data.draw(st.lists(st.integers(0, total_due), max_size=5, unique=True)))
+    terms = {"principal": principal, "total_due": total_due, "fee_bps": fee_bps,
+             "premium_bps": premium_bps}
+    paid = fee = premium = to_lenders = 0
+    for cut in [*cuts, total_due]:
+        split = am.repayment_split(repaid_before=paid, amount=cut - paid, **terms)
+        assert split.fee + split.premium <= split.interest_part
+        assert split.fee + split.premium + split.to_lenders == cut - paid
+        fee, premium, to_lenders, paid = (fee + split.fee, premium + split.premium,
+                                          to_lenders + split.to_lenders, cut)
+    whole = am.repayment_split(repaid_before=0, amount=total_due, **terms)
+    assert (fee, premium, to_lenders) == (whole.fee, whole.premium, whole.to_lenders)
+    # Lenders get at least the whole principal back out of a loan repaid in full.
+    assert to_lenders >= principal
+
+
+def test_a_repayment_beyond_the_total_due_cannot_be_split():
+    with pytest.raises(am.LoanMathError):
+        am.repayment_split(repaid_before=90, amount=11, principal=80, total_due=100, fee_bps=0,
+                           premium_bps=0)
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,9 +23,10 @@ S = LoanState
 
 
 def split(loan, amount, fee_bps=1000, premium_bps=500):
-    return amortization.repayment_split(amount=amount, principal=loan.principal,
-                                        total_due=loan.total_due, fee_bps=fee_bps,
-                                        premium_bps=premium_bps)
+    loan.refresh_from_db()
+    return amortization.repayment_split(repaid_before=loan.repaid_amount, amount=amount,
+                                        principal=loan.principal, total_due=loan.total_due,
+                                        fee_bps=fee_bps, premium_bps=premium_bps)
 
 
 def repay(loan, amount, ref, at=None):
@@ -279,7 +280,8 @@ def test_claims_above_the_entitlement_are_refused(alice, bob, charlie):
 def test_overpayment_and_bad_splits_are_refused_without_side_effects(alice, bob):
     loan = active_loan(borrower=alice, lenders=[(bob, 300 * USD)])
     with pytest.raises(loans.LoanRuleViolation) as refused:
-        repay(loan, loan.total_due + 1, ref="r1")
+        loans.loan_record_repayment(loan=loan, amount=loan.total_due + 1, fee=0, premium=0,
+                                    ref="r1")
     assert refused.value.code == "overpayment"
     with pytest.raises(loans.LoanRuleViolation, match="add up"):
         loans.loan_record_repayment(loan=loan, amount=10, fee=8, premium=8, ref="r2")
