@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from core.envconfig import database_from_url, env_bool, env_int_list, env_list
+from onchain.networks import network_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LENDGRAM_VAR_DIR", BASE_DIR / "var"))
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "core.loans",
     "core.ledger",
     "core.notifications",
+    "core.wallets",
     "core.devtools",
 ]
 
@@ -166,6 +168,14 @@ STABLE_DECIMALS = 6
 STABLE_SYMBOL = os.environ.get("STABLE_SYMBOL", "USDx")
 LOAN_INTERVAL_DAYS = 30
 FUNDING_WINDOW_DAYS = 7
+
+# The chain: CHAIN_ID picks a preset (anvil 31337, XRPL EVM testnet 1449000, mainnet 1440000);
+# RPC_URL overrides its endpoint or names any other chain.
+CHAIN = network_from_env()
+CHAIN_ID = CHAIN.chain_id
+RPC_URL = CHAIN.rpc_url
+# Where wallets open signing pages: the public origin of this web app.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot")

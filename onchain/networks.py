@@ -16,7 +16,7 @@ class Network:
     chain_id: int
     name: str
     rpc_url: str
-    gas_token: str
+    native_currency: str
     explorer_url: str = ""
     # Blocks the indexer waits before applying a log; reorgs deeper than this are still
     # detected by block-hash checks and rolled back.
@@ -29,12 +29,13 @@ class Network:
 
 
 ANVIL = Network(chain_id=31337, name="Anvil (local)", rpc_url="http://127.0.0.1:8545",
-                gas_token="ETH")
+                native_currency="ETH")
 XRPL_EVM_TESTNET = Network(chain_id=1449000, name="XRPL EVM Testnet",
-                           rpc_url="https://rpc.testnet.xrplevm.org", gas_token="XRP",
+                           rpc_url="https://rpc.testnet.xrplevm.org", native_currency="XRP",
                            explorer_url="https://explorer.testnet.xrplevm.org", confirmations=2)
 XRPL_EVM = Network(chain_id=1440000, name="XRPL EVM", rpc_url="https://rpc.xrplevm.org",
-                   gas_token="XRP", explorer_url="https://explorer.xrplevm.org", confirmations=5)
+                   native_currency="XRP", explorer_url="https://explorer.xrplevm.org",
+                   confirmations=5)
 
 PRESETS: dict[int, Network] = {n.chain_id: n for n in (ANVIL, XRPL_EVM_TESTNET, XRPL_EVM)}
 
@@ -49,7 +50,7 @@ def network_from_env(environ: Mapping[str, str] | None = None) -> Network:
         if not rpc_url:
             raise ValueError(f"chain {chain_id} has no preset: set RPC_URL for it")
         preset = Network(chain_id=chain_id, name=f"Chain {chain_id}", rpc_url=rpc_url,
-                         gas_token=environ.get("GAS_TOKEN", "ETH"))
+                         native_currency=environ.get("NATIVE_CURRENCY", "ETH"))
     overrides: dict = {}
     if rpc_url:
         overrides["rpc_url"] = rpc_url

@@ -7,17 +7,17 @@ from onchain.networks import network_from_env
 
 def test_nothing_set_means_the_local_anvil():
     network = network_from_env({})
-    assert (network.chain_id, network.rpc_url, network.gas_token) == (
+    assert (network.chain_id, network.rpc_url, network.native_currency) == (
         31337, "http://127.0.0.1:8545", "ETH")
 
 
-@pytest.mark.parametrize(("chain_id", "gas_token", "rpc"), [
+@pytest.mark.parametrize(("chain_id", "native_currency", "rpc"), [
     ("1449000", "XRP", "https://rpc.testnet.xrplevm.org"),
     ("1440000", "XRP", "https://rpc.xrplevm.org"),
 ])
-def test_xrpl_evm_presets(chain_id, gas_token, rpc):
+def test_xrpl_evm_presets(chain_id, native_currency, rpc):
     network = network_from_env({"CHAIN_ID": chain_id})
-    assert (network.gas_token, network.rpc_url) == (gas_token, rpc)
+    assert (network.native_currency, network.rpc_url) == (native_currency, rpc)
     assert network.confirmations > 0
     assert network.tx_url("0xab").endswith("/tx/0xab")
 

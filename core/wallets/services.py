@@ -1,0 +1,157 @@
+"""Signing requests: created only here, after the rules of the action have been checked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.common.errors import ServiceError
+from core.users.models import TelegramUser
+from core.users.services import user_link_wallet
+from core.wallets.models import (
+    SigningKind,
+    SigningRequest,
+    SigningStatus,
+    SubmittedTransaction,
+)
+from onchain import siwe
+
+DEFAULT_TTL = timedelta(minutes=30)
+_TX_HASH_LENGTH = 66
+
+
+class SigningRequestError(ServiceError):
+    code = "signing_request"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def signing_request_create(
+    *, user: TelegramUser, kind: str, summary: str, transactions: list[dict] | None = None,
+    loan=None, amount: int | None = None, ttl: timedelta = DEFAULT_TTL,
+    expected_sender: str = "",
+) -> tuple[SigningRequest, str]:
+    """Store a request and return it with its one-time token (shown once, never stored)."""
+    if kind not in SigningKind.values:
+        raise SigningRequestError(f"unknown signing kind {kind!r}")
+    if user.is_frozen:
+        raise SigningRequestError("Your account is frozen.", code="frozen")
+    token = secrets.token_urlsafe(24)
+    request = SigningRequest.objects.create(
+        token_hash=token_hash(token), user=user, kind=kind, loan=loan, amount=amount,
+        chain_id=settings.CHAIN_ID, transactions=transactions or [], summary=summary,
+        expected_sender=expected_sender, expires_at=timezone.now() + ttl,
+        siwe_nonce=siwe.new_nonce() if kind == SigningKind.LINK_WALLET else "")
+    return request, token
+
+
+def signing_request_for_token(*, token: str) -> SigningRequest:
+    """The request behind a link; expired ones are marked so on the way."""
+    request = (SigningRequest.objects.select_related("user", "loan")
+               .filter(token_hash=token_hash(token)).first())
+    if request is None:
+        raise SigningRequestError("This signing link does not exist.", code="unknown_token")
+    if request.status == SigningStatus.PENDING and request.expires_at <= timezone.now():
+        SigningRequest.objects.filter(pk=request.pk, status=SigningStatus.PENDING).update(
+            status=SigningStatus.EXPIRED)
+        request.refresh_from_db()
+    return request
+
+
+def _pending(request: SigningRequest) -> None:
+    if request.status == SigningStatus.EXPIRED:
+        raise SigningRequestError("This signing link has expired; ask the bot for a new one.",
+                                  code="expired")
+    if request.status != SigningStatus.PENDING:
+        raise SigningRequestError("This signing link was already used.", code="used")
+
+
+def wallet_link_message(*, request: SigningRequest, address: str, domain: str,
+                        uri: str) -> str:
+    """The EIP-4361 message the connected wallet is asked to sign, bound to this request."""
+    _pending(request)
+    if request.kind != SigningKind.LINK_WALLET:
+        raise SigningRequestError("This link is not for linking a wallet.")
+    message = siwe.build_message(
+        domain=domain, address=address, uri=uri, chain_id=request.chain_id,
+        nonce=request.siwe_nonce, statement="Link this wallet to your Lendgram account.",
+        ttl=max(request.expires_at - timezone.now(), timedelta(seconds=1)))
+    text = message.text()
+    SigningRequest.objects.filter(pk=request.pk).update(siwe_message=text)
+    return text
+
+
+@transaction.atomic
+def wallet_link_verify(*, token: str, text: str, signature: str, domain: str) -> TelegramUser:
+    """Verify the signed message once; then the address is the user's verified wallet."""
+    request = signing_request_for_token(token=token)
+    request = SigningRequest.objects.select_for_update().get(pk=request.pk)
+    _pending(request)
+    if request.kind != SigningKind.LINK_WALLET:
+        raise SigningRequestError("This link is not for linking a wallet.")
+    if text != request.siwe_message:
+        raise SigningRequestError("The signed message is not the one we asked for.",
+                                  code="altered")
+    try:
+        message = siwe.verify(text=text, signature=signature, domain=domain,
+                              chain_id=request.chain_id, nonce=request.siwe_nonce)
+    except siwe.SiweError as exc:
+        raise SigningRequestError(str(exc), code=exc.reason) from exc
+    user = user_link_wallet(user=request.user, address=message.address)
+    now = timezone.now()
+    SigningRequest.objects.filter(pk=request.pk).update(
+        status=SigningStatus.CONFIRMED, submitted_at=now, confirmed_at=now)
+    return user
+
+
+def signing_request_report_txs(*, token: str, tx_hashes: list[str]) -> SigningRequest:
+    """The page sent the transactions; the chain, through the indexer, will confirm them."""
+    hashes = [h.lower() for h in tx_hashes]
+    if not hashes or any(len(h) != _TX_HASH_LENGTH or not h.startswith("0x") for h in hashes):
+        raise SigningRequestError("Transaction hashes are malformed.", code="bad_hashes")
+    with transaction.atomic():
+        request = signing_request_for_token(token=token)
+        request = SigningRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status == SigningStatus.SUBMITTED and request.tx_hashes == hashes:
+            return request  # the page retried its report
+        _pending(request)
+        request.status, request.tx_hashes = SigningStatus.SUBMITTED, hashes
+        request.submitted_at = timezone.now()
+        request.save(update_fields=["status", "tx_hashes", "submitted_at", "updated_at"])
+        SubmittedTransaction.objects.bulk_create(
+            SubmittedTransaction(request=request, tx_hash=h, position=i)
+            for i, h in enumerate(hashes))
+    return request
+
+
+def signing_requests_confirm_tx(*, tx_hash: str, success: bool, reason: str = "") -> int:
+    """The indexer saw tx_hash mined: confirm (or fail) the requests whose last tx it is."""
+    tx_hash = tx_hash.lower()
+    updated = 0
+    requests = SigningRequest.objects.filter(status=SigningStatus.SUBMITTED,
+                                             submitted_transactions__tx_hash=tx_hash)
+    for request in requests:
+        if success and request.tx_hashes[-1] != tx_hash:
+            continue  # an earlier step (e.g. approve); the request confirms with its last tx
+        if success:
+            updated += SigningRequest.objects.filter(
+                pk=request.pk, status=SigningStatus.SUBMITTED).update(
+                status=SigningStatus.CONFIRMED, confirmed_at=timezone.now())
+        else:
+            updated += SigningRequest.objects.filter(
+                pk=request.pk, status=SigningStatus.SUBMITTED).update(
+                status=SigningStatus.FAILED, failure_reason=reason[:255] or "reverted")
+    return updated
+
+
+def signing_requests_expire(*, now=None) -> int:
+    return SigningRequest.objects.filter(status=SigningStatus.PENDING,
+                                         expires_at__lte=now or timezone.now()).update(
+        status=SigningStatus.EXPIRED)
