@@ -6,10 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Browser libraries come from npm and are served from Django's static files (never a CDN).
+ETHERS := core/static/vendor/ethers.umd.min.js
 
-.PHONY: setup run test lint bench contracts deploy-contracts sync-abi clean
+.PHONY: setup run test lint bench browser contracts deploy-contracts sync-abi clean
 
-setup: $(VENV)/.installed contracts/node_modules/.installed contracts
+setup: $(VENV)/.installed contracts/node_modules/.installed contracts $(ETHERS) browser
 	$(PY) manage.py migrate --noinput -v0
 
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +23,25 @@ $(VENV)/.installed: pyproject.toml
 contracts/node_modules/.installed: contracts/package.json contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ETHERS): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/ethers/dist/ethers.umd.min.js $@
+
+# Page tests drive Debian's chromium (Playwright's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "Could not install chromium: browser tests will be skipped"; \
+	  else \
+	    echo "chromium is missing: browser tests will be skipped (sudo apt-get install chromium)"; \
+	  fi; }
 
 contracts: contracts/node_modules/.installed
 	cd contracts && npm run --silent build
@@ -46,4 +67,5 @@ bench: setup
 	@set -e; for bench in bench/*.py; do echo "== $$bench"; $(PY) $$bench; done
 
 clean:
-	rm -rf $(VENV) var build contracts/node_modules contracts/out contracts/cache
+	rm -rf $(VENV) var build node_modules core/static/vendor contracts/node_modules \
+		contracts/out contracts/cache

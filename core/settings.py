@@ -130,6 +130,8 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# core/static/vendor/ holds browser libraries copied from npm by `make setup` (not committed).
+STATICFILES_DIRS = [BASE_DIR / "core" / "static"]
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's file-system transport, which
 # lets a real worker and beat run beside the web process with no broker server.

@@ -52,3 +52,6 @@ def bob(db):
 def charlie(db):
     """Another lender."""
     return factories.lender(telegram_id=1003, username="charlie")
+
+
+pytest_plugins = ["tests.browser"]
