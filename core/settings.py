@@ -176,6 +176,14 @@ FUNDING_WINDOW_DAYS = 7
 CHAIN = network_from_env()
 CHAIN_ID = CHAIN.chain_id
 RPC_URL = CHAIN.rpc_url
+# Deployed contracts per chain id (written by `make deploy-contracts`).
+ONCHAIN_ADDRESSES_FILE = Path(os.environ.get("ONCHAIN_ADDRESSES_FILE",
+                                            BASE_DIR / "onchain" / "addresses.json"))
+# The underwriter signs loan approvals. On the local anvil chain its well-known dev key
+# (anvil account 1, public, never for real money) is the default; elsewhere it must be set.
+UNDERWRITER_PRIVATE_KEY = os.environ.get("UNDERWRITER_PRIVATE_KEY") or (
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+    if CHAIN_ID == 31337 else "")
 # Where wallets open signing pages: the public origin of this web app.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

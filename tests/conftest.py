@@ -54,4 +54,4 @@ def charlie(db):
     return factories.lender(telegram_id=1003, username="charlie")
 
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.chain"]

@@ -14,22 +14,23 @@ from core.users.models import KycTier, TelegramUser
 USD = 1_000_000  # base units of one stable token
 
 
-def borrower(*, telegram_id: int, username: str, tier: int = KycTier.VERIFIED) -> TelegramUser:
+def borrower(*, telegram_id: int, username: str, tier: int = KycTier.VERIFIED,
+             wallet: str = "") -> TelegramUser:
     user, _ = users.user_get_or_create_from_telegram(telegram_id=telegram_id, username=username,
                                                      language_code="en")
     users.user_set_roles(user=user, borrower=True, lender=False)
     users.user_record_consent(user=user)
     users.user_set_phone(user=user, phone=f"+1555{telegram_id:07d}", contact_user_id=telegram_id)
-    users.user_link_wallet(user=user, address=f"0x{telegram_id:040x}")
+    users.user_link_wallet(user=user, address=wallet or f"0x{telegram_id:040x}")
     return users.user_set_kyc_tier(user=user, tier=tier)
 
 
-def lender(*, telegram_id: int, username: str) -> TelegramUser:
+def lender(*, telegram_id: int, username: str, wallet: str = "") -> TelegramUser:
     user, _ = users.user_get_or_create_from_telegram(telegram_id=telegram_id, username=username,
                                                      language_code="en")
     users.user_set_roles(user=user, borrower=False, lender=True)
     users.user_record_consent(user=user)
-    return users.user_link_wallet(user=user, address=f"0x{telegram_id:040x}")
+    return users.user_link_wallet(user=user, address=wallet or f"0x{telegram_id:040x}")
 
 
 def approved_loan(*, borrower: TelegramUser, principal: int = 300 * USD, installments: int = 3,

@@ -48,6 +48,8 @@ class SigningRequest(TimeStampedModel):
     siwe_nonce = models.CharField(max_length=64, blank=True)
     siwe_message = models.TextField(blank=True)
     expected_sender = models.CharField(max_length=42, blank=True)
+    # Open-loan requests: the nonce of the underwriter's approval, which LoanOpened carries.
+    approval_nonce = models.CharField(max_length=78, blank=True, db_index=True)
 
     status = models.CharField(max_length=10, choices=SigningStatus.choices,
                               default=SigningStatus.PENDING, db_index=True)
@@ -83,3 +85,60 @@ class SubmittedTransaction(models.Model):
 
     def __str__(self) -> str:
         return self.tx_hash
+
+
+class ChainCursor(models.Model):
+    """How far the indexer has read a chain: every block below next_block is applied."""
+
+    chain_id = models.BigIntegerField(unique=True)
+    next_block = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"chain {self.chain_id} at block {self.next_block}"
+
+
+class ChainBlock(models.Model):
+    """Hashes of processed blocks, to notice when the chain replaced them (a reorg)."""
+
+    chain_id = models.BigIntegerField()
+    number = models.BigIntegerField()
+    hash = models.CharField(max_length=66)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain_id", "number"],
+                                               name="wallets_one_hash_per_block")]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}#{self.number}"
+
+
+class ChainLog(models.Model):
+    """One contract log, stored once; `applied` once the domain has taken it in."""
+
+    chain_id = models.BigIntegerField()
+    block_number = models.BigIntegerField(db_index=True)
+    block_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+    tx_hash = models.CharField(max_length=66, db_index=True)
+    log_index = models.PositiveIntegerField()
+    contract = models.CharField(max_length=32)
+    name = models.CharField(max_length=48, db_index=True)
+    args = models.JSONField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chain_id", "block_number", "log_index"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "tx_hash", "log_index"],
+                                               name="wallets_log_stored_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @{self.block_number}:{self.log_index}"
+
+    @property
+    def ref(self) -> str:
+        """Idempotency key of what this log applies. The block hash is part of it, so a log
+        re-mined in another block after a reorg is a new fact, not a duplicate."""
+        return f"chain:{self.chain_id}:{self.block_hash}:{self.tx_hash}:{self.log_index}"

@@ -1,0 +1,218 @@
+"""A service per user action on chain: check the rules, then build the signing request.
+
+Nothing is built for an action the user may not take: state, ownership, linked wallet,
+limits and frozen accounts are checked first, with plain-language refusals.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.common.errors import ServiceError
+from core.common.formatting import format_amount
+from core.loans.models import FundingPosition, Loan
+from core.loans.selectors import lender_claimable
+from core.loans.states import OPEN_FOR_FUNDING, LoanState
+from core.users.models import TelegramUser
+from core.wallets.models import SigningKind, SigningRequest
+from core.wallets.services import DEFAULT_TTL, signing_request_create
+from onchain.approvals import LoanApproval, grade_code, sign_loan_approval
+from onchain.contracts import Deployment
+from onchain.transactions import Builder, UnsignedTx
+
+S = LoanState
+
+
+class ActionRefused(ServiceError):
+    code = "action_refused"
+
+
+@cache
+def _deployment(chain_id: int, path: str) -> Deployment:
+    return Deployment.for_chain(chain_id, path=Path(path))
+
+
+def builder() -> Builder:
+    return Builder(_deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE)))
+
+
+def _require_wallet(user: TelegramUser) -> None:
+    if user.is_frozen:
+        raise ActionRefused(_("Your account is frozen."), code="frozen")
+    if not user.wallet_address:
+        raise ActionRefused(_("Link your wallet first."), code="no_wallet")
+
+
+def _step_label(step: UnsignedTx, amount: int | None, language: str) -> str:
+    money = format_amount(amount, language) if amount is not None else ""
+    labels = {
+        "approve": _("Allow Lendgram's contract to take %(amount)s from your wallet") % {
+            "amount": money},
+        "open_loan": _("List your loan for lenders"),
+        "fund": _("Fund the loan"),
+        "cancel": _("Cancel the loan"),
+        "refund": _("Take your money back"),
+        "drawdown": _("Receive the loan"),
+        "repay": _("Repay %(amount)s") % {"amount": money},
+        "claim": _("Collect your repayments"),
+        "pool_deposit": _("Deposit into the backstop pool"),
+        "pool_request_withdraw": _("Ask to withdraw from the backstop pool"),
+        "pool_withdraw": _("Withdraw from the backstop pool"),
+    }
+    return labels.get(step.step, step.step)
+
+
+def _create(*, user: TelegramUser, kind: str, steps: list[UnsignedTx], summary: str,
+            loan: Loan | None = None, amount: int | None = None,
+            approval_nonce: str = "") -> tuple[SigningRequest, str]:
+    transactions = [{**step.as_dict(), "label": _step_label(step, amount, user.language)}
+                    for step in steps]
+    request, token = signing_request_create(
+        user=user, kind=kind, summary=summary, transactions=transactions, loan=loan,
+        amount=amount, expected_sender=user.wallet_address)
+    if approval_nonce:
+        SigningRequest.objects.filter(pk=request.pk).update(approval_nonce=approval_nonce)
+        request.approval_nonce = approval_nonce
+    return request, token
+
+
+def wallet_link_request(*, user: TelegramUser) -> tuple[SigningRequest, str]:
+    if user.is_frozen:
+        raise ActionRefused(_("Your account is frozen."), code="frozen")
+    with translation.override(user.language):
+        return signing_request_create(
+            user=user, kind=SigningKind.LINK_WALLET,
+            summary=_("Sign a message with your wallet to prove it is yours. Signing costs "
+                      "nothing and moves no money."))
+
+
+def open_loan_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest, str]:
+    """The borrower lists an approved loan: the underwriter signs the approval here."""
+    if loan.borrower_id != user.pk:
+        raise ActionRefused(_("This is not your loan."), code="not_owner")
+    if loan.state != S.APPROVED:
+        raise ActionRefused(_("Only an approved loan can be listed."), code="bad_state")
+    _require_wallet(user)
+    if not settings.UNDERWRITER_PRIVATE_KEY:
+        raise ActionRefused(_("Loan listing is not available right now."), code="no_underwriter")
+    now = timezone.now()
+    deployment = _deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE))
+    approval = LoanApproval(
+        borrower=user.wallet_address, principal=loan.principal, total_due=loan.total_due,
+        installments=loan.installments, interval=loan.interval_days * 86400,
+        funding_deadline=int((now + timedelta(days=settings.FUNDING_WINDOW_DAYS)).timestamp()),
+        grade=grade_code(loan.grade), nonce=secrets.randbits(128),
+        expiry=int((now + DEFAULT_TTL).timestamp()))
+    signature = sign_loan_approval(approval, private_key=settings.UNDERWRITER_PRIVATE_KEY,
+                                   chain_id=settings.CHAIN_ID, loan_book=deployment.loan_book)
+    with translation.override(user.language):
+        summary = _("List your loan of %(principal)s for lenders. You will repay %(total)s in "
+                    "%(n)s installments.") % {
+            "principal": format_amount(loan.principal, user.language),
+            "total": format_amount(loan.total_due, user.language), "n": loan.installments}
+        return _create(user=user, kind=SigningKind.OPEN_LOAN, loan=loan, amount=loan.principal,
+                       steps=builder().open_loan(approval, signature), summary=summary,
+                       approval_nonce=str(approval.nonce))
+
+
+def fund_request(*, user: TelegramUser, loan: Loan, amount: int) -> tuple[SigningRequest, str]:
+    if loan.state not in OPEN_FOR_FUNDING or loan.chain_loan_id is None:
+        raise ActionRefused(_("This loan is not open for funding."), code="bad_state")
+    if loan.borrower_id == user.pk:
+        raise ActionRefused(_("You cannot fund your own loan."), code="self_fund")
+    if loan.funding_deadline and loan.funding_deadline <= timezone.now():
+        raise ActionRefused(_("The funding deadline of this loan has passed."), code="expired")
+    if amount <= 0 or amount > loan.left_to_fund:
+        raise ActionRefused(_("Choose an amount up to %(left)s.") % {
+            "left": format_amount(loan.left_to_fund, user.language)}, code="bad_amount")
+    _require_wallet(user)
+    with translation.override(user.language):
+        summary = _("Fund loan #%(id)s with %(amount)s.") % {
+            "id": loan.pk, "amount": format_amount(amount, user.language)}
+        return _create(user=user, kind=SigningKind.FUND, loan=loan, amount=amount,
+                       steps=builder().fund(loan.chain_loan_id, amount), summary=summary)
+
+
+def drawdown_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest, str]:
+    if loan.borrower_id != user.pk:
+        raise ActionRefused(_("This is not your loan."), code="not_owner")
+    if loan.state != S.FUNDED:
+        raise ActionRefused(_("The loan is not fully funded yet."), code="bad_state")
+    _require_wallet(user)
+    with translation.override(user.language):
+        summary = _("Receive %(amount)s into your wallet. The repayment schedule starts now.") % {
+            "amount": format_amount(loan.principal, user.language)}
+        return _create(user=user, kind=SigningKind.DRAWDOWN, loan=loan, amount=loan.principal,
+                       steps=builder().drawdown(loan.chain_loan_id), summary=summary)
+
+
+def repay_request(*, user: TelegramUser, loan: Loan, amount: int) -> tuple[SigningRequest, str]:
+    """Anyone may repay on chain; through the bot the borrower repays their own loan."""
+    if loan.borrower_id != user.pk:
+        raise ActionRefused(_("This is not your loan."), code="not_owner")
+    if loan.state not in {S.ACTIVE, S.LATE, S.DEFAULTED}:
+        raise ActionRefused(_("This loan takes no repayment now."), code="bad_state")
+    if amount <= 0 or amount > loan.outstanding:
+        raise ActionRefused(_("Choose an amount up to %(left)s.") % {
+            "left": format_amount(loan.outstanding, user.language)}, code="bad_amount")
+    _require_wallet(user)
+    with translation.override(user.language):
+        summary = _("Repay %(amount)s on loan #%(id)s.") % {
+            "amount": format_amount(amount, user.language), "id": loan.pk}
+        return _create(user=user, kind=SigningKind.REPAY, loan=loan, amount=amount,
+                       steps=builder().repay(loan.chain_loan_id, amount), summary=summary)
+
+
+def claim_request(*, user: TelegramUser) -> tuple[SigningRequest, str]:
+    """Collect every repayment waiting for the lender, in one transaction."""
+    _require_wallet(user)
+    positions = (FundingPosition.objects.select_related("loan")
+                 .filter(lender=user, loan__chain_loan_id__isnull=False))
+    claimable = {p.loan.chain_loan_id: lender_claimable(position=p) for p in positions}
+    loan_ids = sorted(loan_id for loan_id, amount in claimable.items() if amount > 0)
+    if not loan_ids:
+        raise ActionRefused(_("There is nothing to collect yet."), code="nothing_claimable")
+    total = sum(claimable[loan_id] for loan_id in loan_ids)
+    with translation.override(user.language):
+        summary = _("Collect %(amount)s of repayments from %(n)s loans.") % {
+            "amount": format_amount(total, user.language), "n": len(loan_ids)}
+        return _create(user=user, kind=SigningKind.CLAIM, amount=total,
+                       steps=builder().claim(loan_ids), summary=summary)
+
+
+def refund_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest, str]:
+    position = FundingPosition.objects.filter(loan=loan, lender=user).first()
+    if position is None or position.amount - position.refunded <= 0:
+        raise ActionRefused(_("You have nothing to take back from this loan."),
+                            code="nothing_refundable")
+    if loan.state not in {S.EXPIRED, S.CANCELLED}:
+        raise ActionRefused(_("Refunds open when a loan expires or is cancelled."),
+                            code="bad_state")
+    _require_wallet(user)
+    amount = position.amount - position.refunded
+    with translation.override(user.language):
+        summary = _("Take back %(amount)s from loan #%(id)s.") % {
+            "amount": format_amount(amount, user.language), "id": loan.pk}
+        return _create(user=user, kind=SigningKind.REFUND, loan=loan, amount=amount,
+                       steps=builder().refund(loan.chain_loan_id), summary=summary)
+
+
+def cancel_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest, str]:
+    if loan.borrower_id != user.pk:
+        raise ActionRefused(_("This is not your loan."), code="not_owner")
+    if loan.state not in OPEN_FOR_FUNDING:
+        raise ActionRefused(_("Only a loan that is still being funded can be cancelled."),
+                            code="bad_state")
+    _require_wallet(user)
+    with translation.override(user.language):
+        return _create(user=user, kind=SigningKind.CANCEL, loan=loan,
+                       steps=builder().cancel(loan.chain_loan_id),
+                       summary=_("Cancel loan #%(id)s. Lenders can take their money back.") % {
+                           "id": loan.pk})

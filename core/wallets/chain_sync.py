@@ -1,0 +1,114 @@
+"""The chain indexer: read the contracts' logs in bounded batches, store each once, apply it.
+
+It reads from the cursor up to head - confirmations. Before each batch it checks that the
+last processed block is still on the canonical chain; if the chain replaced it (a reorg
+deeper than the confirmations), it stops and alerts admins instead of building on a fork.
+RPC failures propagate to the Celery task, which retries with backoff: the cursor only moves
+after a batch is stored and applied in one database transaction, so no event is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import transaction
+from web3 import Web3
+
+from core.wallets.chain_apply import chain_log_apply
+from core.wallets.models import ChainBlock, ChainCursor, ChainLog
+from core.wallets.services import signing_requests_confirm_tx
+from onchain.contracts import Deployment
+from onchain.events import ChainEvent, LogDecoder, fetch_events
+
+log = logging.getLogger(__name__)
+KEEP_BLOCK_HASHES = 256
+
+
+class ChainReorganised(RuntimeError):
+    """A processed block is no longer canonical."""
+
+    def __init__(self, block_number: int) -> None:
+        super().__init__(f"block {block_number} was replaced by a chain reorganisation")
+        self.block_number = block_number
+
+
+@dataclass
+class SyncResult:
+    from_block: int
+    to_block: int
+    logs: int
+    applied: int
+
+
+def _hex(value) -> str:
+    return Web3.to_hex(value)
+
+
+def _check_canonical(w3: Web3, chain_id: int, cursor: ChainCursor) -> None:
+    last = (ChainBlock.objects.filter(chain_id=chain_id, number__lt=cursor.next_block)
+            .order_by("-number").first())
+    if last is None:
+        return
+    block = w3.eth.get_block(last.number)
+    if _hex(block["hash"]) != last.hash:
+        raise ChainReorganised(last.number)
+
+
+def _store(chain_id: int, events: list[ChainEvent], times: dict[int, datetime]) -> list[ChainLog]:
+    stored = []
+    for event in events:
+        entry, _ = ChainLog.objects.get_or_create(
+            chain_id=chain_id, tx_hash=event.tx_hash.lower(), log_index=event.log_index,
+            defaults={"block_number": event.block_number, "block_hash": event.block_hash,
+                      "block_time": times[event.block_number], "contract": event.contract,
+                      "name": event.name, "args": _jsonable(event.args)})
+        stored.append(entry)
+    return stored
+
+
+def _jsonable(args: dict) -> dict:
+    """Event args as JSON: ints stay ints (Python's JSON has no size limit), bytes as hex."""
+    return {key: (_hex(value) if isinstance(value, bytes | bytearray) else value)
+            for key, value in args.items()}
+
+
+def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_blocks: int,
+               max_batches: int = 20) -> SyncResult:
+    """Index up to max_batches batches; returns what was read. Safe to run concurrently:
+    the cursor row is locked for the duration of each batch."""
+    chain_id = deployment.chain_id
+    decoder = LogDecoder(deployment)
+    ChainCursor.objects.get_or_create(chain_id=chain_id,
+                                      defaults={"next_block": deployment.deployed_block})
+    head = w3.eth.block_number - confirmations
+    result = None
+    for _ in range(max_batches):
+        with transaction.atomic():
+            cursor = ChainCursor.objects.select_for_update().get(chain_id=chain_id)
+            start = cursor.next_block
+            if start > head:
+                break
+            end = min(head, start + batch_blocks - 1)
+            _check_canonical(w3, chain_id, cursor)
+            events = fetch_events(w3, decoder, from_block=start, to_block=end)
+            blocks = {n: w3.eth.get_block(n) for n in {e.block_number for e in events} | {end}}
+            times = {n: datetime.fromtimestamp(b["timestamp"], tz=UTC) for n, b in blocks.items()}
+            entries = _store(chain_id, events, times)
+            applied = sum(chain_log_apply(entry=entry) for entry in entries
+                          if entry.applied_at is None)
+            for tx_hash in dict.fromkeys(entry.tx_hash for entry in entries):
+                signing_requests_confirm_tx(tx_hash=tx_hash, success=True)
+            ChainBlock.objects.bulk_create(
+                [ChainBlock(chain_id=chain_id, number=n, hash=_hex(b["hash"]))
+                 for n, b in blocks.items()], ignore_conflicts=True)
+            ChainBlock.objects.filter(chain_id=chain_id,
+                                      number__lt=end - KEEP_BLOCK_HASHES).delete()
+            cursor.next_block = end + 1
+            cursor.save(update_fields=["next_block", "updated_at"])
+        if result is None:
+            result = SyncResult(from_block=start, to_block=end, logs=0, applied=0)
+        result.to_block, result.logs = end, result.logs + len(entries)
+        result.applied += applied
+    return result or SyncResult(from_block=head + 1, to_block=head, logs=0, applied=0)
