@@ -206,4 +206,10 @@ if not DEBUG:
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
     "loans.refresh_lateness": {"task": "loans.refresh_lateness", "schedule": 600.0},
+    "wallets.sync_chain": {"task": "wallets.sync_chain",
+                           "schedule": float(os.environ.get("CHAIN_SYNC_SECONDS", "3"))},
+    "wallets.expire_signing_requests": {"task": "wallets.expire_signing_requests",
+                                        "schedule": 60.0},
+    "wallets.settle_failed_transactions": {"task": "wallets.settle_failed_transactions",
+                                           "schedule": 30.0},
 }

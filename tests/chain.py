@@ -38,6 +38,23 @@ class Chain:
         return self.send(key, [UnsignedTx(to=t["to"], data=t["data"], step=t["step"],
                                           value=int(t.get("value", 0))) for t in transactions])
 
+    def sign(self, key: str, created: tuple) -> object:
+        """Sign a (request, token) pair from a wallet action and report it, as the page does."""
+        from core.wallets.services import signing_request_report_txs
+
+        request, token = created
+        receipts = self.send_request(key, request.transactions)
+        signing_request_report_txs(token=token, tx_hashes=[Web3.to_hex(r["transactionHash"])
+                                                           for r in receipts])
+        return request
+
+    def sync(self):
+        """Run the indexer over everything mined so far."""
+        from core.wallets.chain_sync import chain_sync
+
+        return chain_sync(w3=self.w3, deployment=self.deployment, confirmations=0,
+                          batch_blocks=50)
+
     def balance(self, address: str) -> int:
         return self.deployment.contract("MockStable", self.w3).functions.balanceOf(
             address).call()

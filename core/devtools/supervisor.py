@@ -6,8 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+
+class PartFailed(RuntimeError):
+    pass
 
 
 @dataclass
@@ -15,7 +19,28 @@ class Part:
     name: str
     command: Sequence[str]
     env: dict[str, str] | None = None
+    # Parts start in order; a part with `ready` must pass it before the next one starts, and
+    # `after_ready` runs then (e.g. deploy contracts once the chain answers).
+    ready: Callable[[], bool] | None = None
+    after_ready: Callable[[], None] | None = None
+    ready_timeout: float = 60.0
     process: subprocess.Popen | None = field(default=None, repr=False)
+
+
+def _start(part: Part) -> None:
+    # Own process group: a Ctrl-C reaches the parts once, through us, in order.
+    part.process = subprocess.Popen(list(part.command), env=part.env, start_new_session=True)
+    if part.ready is None:
+        return
+    deadline = time.monotonic() + part.ready_timeout
+    while not part.ready():
+        if part.process.poll() is not None:
+            raise PartFailed(f"{part.name} exited with status {part.process.returncode}")
+        if time.monotonic() > deadline:
+            raise PartFailed(f"{part.name} was not ready within {part.ready_timeout:.0f} s")
+        time.sleep(0.2)
+    if part.after_ready is not None:
+        part.after_ready()
 
 
 def run_parts(parts: list[Part], *, poll_seconds: float = 0.5) -> int:
@@ -29,9 +54,13 @@ def run_parts(parts: list[Part], *, poll_seconds: float = 0.5) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for part in parts:
-            # Own process group: a Ctrl-C reaches the parts once, through us, in order.
-            part.process = subprocess.Popen(list(part.command), env=part.env,
-                                            start_new_session=True)
+            if stopping:
+                return 0
+            try:
+                _start(part)
+            except PartFailed as exc:
+                print(f"[rundev] {exc}; stopping the rest", file=sys.stderr)
+                return 1
         status = 0
         while not stopping:
             for part in parts:
@@ -51,7 +80,7 @@ def run_parts(parts: list[Part], *, poll_seconds: float = 0.5) -> int:
 
 
 def _stop(parts: list[Part], *, grace_seconds: float = 10.0) -> None:
-    running = [part for part in parts if part.process and part.process.poll() is None]
+    running = [part for part in reversed(parts) if part.process and part.process.poll() is None]
     for part in running:
         part.process.terminate()
     deadline = time.monotonic() + grace_seconds

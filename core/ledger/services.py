@@ -95,3 +95,19 @@ def _same_or_conflict(entry: JournalEntry, postings: list[tuple[Account, int]]) 
     if stored != wanted:
         raise LedgerConflict(f"entry {entry.key!r} was already posted with other amounts")
     return entry
+
+
+def journal_reverse(*, key: str, reason: str) -> JournalEntry | None:
+    """Post the exact opposite of the entry posted under `key` (once); None if there is none.
+
+    The ledger is append-only: an event the chain took back (a reorganisation) is undone by a
+    reversing entry, never by deleting history.
+    """
+    original = JournalEntry.objects.filter(key=key).first()
+    if original is None:
+        return None
+    lines = [(posting.account, -posting.amount)
+             for posting in original.postings.select_related("account")]
+    return journal_post(key=f"reversal:{key}", description=f"Reversal ({reason}): "
+                        f"{original.description}", lines=lines, loan=original.loan,
+                        meta={"reverses": key, **original.meta})

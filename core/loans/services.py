@@ -45,7 +45,7 @@ def _actor_label(actor: TelegramUser | None, label: str) -> str:
 
 def loan_transition(
     *, loan: Loan, to_state: str, actor: TelegramUser | None = None, actor_label: str = "",
-    reason: str = "",
+    reason: str = "", ref: str = "",
 ) -> Loan:
     """Move a loan to `to_state` if the state machine allows it, recording who, when and why."""
     with transaction.atomic():
@@ -59,7 +59,8 @@ def loan_transition(
             locked.closed_at = timezone.now()
         locked.save(update_fields=["state", "closed_at", "updated_at"])
         locked.transitions.create(from_state=from_state, to_state=to_state, actor=actor,
-                                  actor_label=_actor_label(actor, actor_label), reason=reason)
+                                  actor_label=_actor_label(actor, actor_label), reason=reason,
+                                  ref=ref)
     loan.refresh_from_db()
     return loan
 
@@ -157,8 +158,9 @@ def loan_cancel(*, loan: Loan, actor: TelegramUser, reason: str = "") -> Loan:
                            reason=reason or "cancelled by the borrower")
 
 
-def loan_expire(*, loan: Loan, reason: str = "funding deadline passed") -> Loan:
-    return loan_transition(loan=loan, to_state=S.EXPIRED, actor_label="keeper", reason=reason)
+def loan_expire(*, loan: Loan, reason: str = "funding deadline passed", ref: str = "") -> Loan:
+    return loan_transition(loan=loan, to_state=S.EXPIRED, actor_label="keeper", reason=reason,
+                           ref=ref)
 
 
 def _check_owner(loan: Loan, actor: TelegramUser) -> None:
@@ -177,7 +179,7 @@ def _lock(loan: Loan) -> Loan:
 
 
 def loan_record_listing(*, loan: Loan, chain_loan_id: int, funding_deadline: datetime,
-                        approval_nonce: str = "") -> Loan:
+                        approval_nonce: str = "", ref: str = "") -> Loan:
     """The borrower opened the approved loan on chain: it is listed for lenders."""
     with transaction.atomic():
         locked = _lock(loan)
@@ -193,7 +195,7 @@ def loan_record_listing(*, loan: Loan, chain_loan_id: int, funding_deadline: dat
         locked.save(update_fields=["chain_loan_id", "funding_deadline", "approval_nonce",
                                    "updated_at"])
         loan_transition(loan=locked, to_state=S.LISTED, actor_label="chain",
-                        reason=f"opened on chain as #{chain_loan_id}")
+                        reason=f"opened on chain as #{chain_loan_id}", ref=ref)
     loan.refresh_from_db()
     return loan
 
@@ -221,10 +223,10 @@ def loan_record_funding(*, loan: Loan, lender: TelegramUser, amount: int, ref: s
         postings.post_funding(key=ref, loan=locked, lender=lender, amount=amount, occurred_at=at)
         if locked.funded_amount == locked.principal:
             loan_transition(loan=locked, to_state=S.FUNDED, actor_label="chain",
-                            reason="fully funded")
+                            reason="fully funded", ref=ref)
         elif locked.state == S.LISTED:
             loan_transition(loan=locked, to_state=S.FUNDING, actor_label="chain",
-                            reason="first funding")
+                            reason="first funding", ref=ref)
     loan.refresh_from_db()
     return loan
 
@@ -272,7 +274,8 @@ def loan_record_drawdown(*, loan: Loan, ref: str, at: datetime | None = None) ->
         locked.drawn_down_at = started
         locked.save(update_fields=["drawn_down_at", "updated_at"])
         postings.post_drawdown(key=ref, loan=locked, occurred_at=started)
-        loan_transition(loan=locked, to_state=S.ACTIVE, actor_label="chain", reason="drawn down")
+        loan_transition(loan=locked, to_state=S.ACTIVE, actor_label="chain", reason="drawn down",
+                        ref=ref)
     loan.refresh_from_db()
     return loan
 
@@ -334,9 +337,9 @@ def loan_record_repayment(
                                cumulative_due__lte=locked.repaid_amount).update(paid_at=paid_at)
         if locked.repaid_amount == locked.total_due and locked.state != S.DEFAULTED:
             loan_transition(loan=locked, to_state=S.REPAID, actor_label="chain",
-                            reason="repaid in full")
+                            reason="repaid in full", ref=ref)
         elif locked.state == S.LATE:
-            _refresh_lateness(locked, now=paid_at)
+            _refresh_lateness(locked, now=paid_at, ref=ref)
     loan.refresh_from_db()
     return repayment
 
@@ -383,14 +386,14 @@ def loan_record_default(*, loan: Loan, cover: int, ref: str, at: datetime | None
             locked.distributed_to_lenders += cover
             locked.save(update_fields=["covered_amount", "distributed_to_lenders", "updated_at"])
         loan_transition(loan=locked, to_state=S.DEFAULTED, actor_label="chain",
-                        reason=f"defaulted; backstop cover {cover}")
+                        reason=f"defaulted; backstop cover {cover}", ref=ref)
     loan.refresh_from_db()
     return loan
 
 
 # --- time ---------------------------------------------------------------------------------
 
-def _refresh_lateness(loan: Loan, *, now: datetime) -> None:
+def _refresh_lateness(loan: Loan, *, now: datetime, ref: str = "") -> None:
     overdue = loan.schedule.filter(due_at__lt=now, cumulative_due__gt=loan.repaid_amount)
     if loan.state == S.ACTIVE and overdue.exists():
         first = overdue.order_by("number").first()
@@ -398,7 +401,7 @@ def _refresh_lateness(loan: Loan, *, now: datetime) -> None:
                         reason=f"installment {first.number} past due")
     elif loan.state == S.LATE and not overdue.exists():
         loan_transition(loan=loan, to_state=S.ACTIVE, actor_label="chain",
-                        reason="caught up with the schedule")
+                        reason="caught up with the schedule", ref=ref)
 
 
 def loan_refresh_lateness(*, loan: Loan, now: datetime | None = None) -> Loan:

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from core.common.errors import ServiceError
+from core.loans import chain_rollback as loans_rollback
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.users.models import TelegramUser
+from core.wallets.chain_notifications import chain_event_notify
 from core.wallets.models import ChainLog, SigningRequest
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def _opened(entry: ChainLog, args: dict) -> None:
         raise NotApplicable(f"approval nonce {args['nonce']} matches no application")
     loans.loan_record_listing(loan=request.loan, chain_loan_id=args["loanId"],
                               funding_deadline=_at(args["fundingDeadline"]),
-                              approval_nonce=str(args["nonce"]))
+                              approval_nonce=str(args["nonce"]), ref=entry.ref)
 
 
 def _funded(entry: ChainLog, args: dict) -> None:
@@ -64,13 +66,14 @@ def _cancelled(entry: ChainLog, args: dict) -> None:
     loan = _loan(args["loanId"])
     if loan.state != LoanState.CANCELLED:
         loans.loan_transition(loan=loan, to_state=LoanState.CANCELLED, actor_label="chain",
-                              reason="cancelled on chain by the borrower")
+                              reason="cancelled on chain by the borrower", ref=entry.ref)
 
 
 def _expired(entry: ChainLog, args: dict) -> None:
     loan = _loan(args["loanId"])
     if loan.state != LoanState.EXPIRED:
-        loans.loan_expire(loan=loan, reason="funding or drawdown deadline passed on chain")
+        loans.loan_expire(loan=loan, reason="funding or drawdown deadline passed on chain",
+                          ref=entry.ref)
 
 
 def _refunded(entry: ChainLog, args: dict) -> None:
@@ -131,4 +134,20 @@ def chain_log_apply(*, entry: ChainLog) -> bool:
             return False
     entry.applied_at, entry.problem = timezone.now(), ""
     entry.save(update_fields=["applied_at", "problem"])
+    chain_event_notify(entry=entry)
     return True
+
+
+def chain_log_undo(*, entry: ChainLog) -> None:
+    """Take back what an applied log did (its block left the canonical chain)."""
+    if entry.applied_at is None or entry.contract != "LoanBook":
+        return
+    args = entry.args
+    loan = Loan.objects.filter(chain_loan_id=args.get("loanId")).first()
+    if loan is None:
+        return
+    address = args.get("lender")
+    lender = (TelegramUser.objects.filter(wallet_address__iexact=address).first()
+              if address else None)
+    loans_rollback.loan_undo_chain_event(loan=loan, name=entry.name, args=args, ref=entry.ref,
+                                         lender=lender)

@@ -2,7 +2,9 @@
 
 It reads from the cursor up to head - confirmations. Before each batch it checks that the
 last processed block is still on the canonical chain; if the chain replaced it (a reorg
-deeper than the confirmations), it stops and alerts admins instead of building on a fork.
+deeper than the confirmations), it finds the last stored block still canonical, undoes every
+applied log above it (newest first: reversing ledger entries, states taken back), forgets
+those logs and reads the canonical chain again from there.
 RPC failures propagate to the Celery task, which retries with backoff: the cursor only moves
 after a batch is stored and applied in one database transaction, so no event is skipped.
 """
@@ -15,10 +17,11 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 
-from core.wallets.chain_apply import chain_log_apply
+from core.wallets.chain_apply import chain_log_apply, chain_log_undo
 from core.wallets.models import ChainBlock, ChainCursor, ChainLog
-from core.wallets.services import signing_requests_confirm_tx
+from core.wallets.services import signing_requests_confirm_tx, signing_requests_unconfirm_tx
 from onchain.contracts import Deployment
 from onchain.events import ChainEvent, LogDecoder, fetch_events
 
@@ -27,11 +30,7 @@ KEEP_BLOCK_HASHES = 256
 
 
 class ChainReorganised(RuntimeError):
-    """A processed block is no longer canonical."""
-
-    def __init__(self, block_number: int) -> None:
-        super().__init__(f"block {block_number} was replaced by a chain reorganisation")
-        self.block_number = block_number
+    """The chain replaced more blocks than the indexer keeps hashes of: an operator decides."""
 
 
 @dataclass
@@ -40,20 +39,50 @@ class SyncResult:
     to_block: int
     logs: int
     applied: int
+    rolled_back: int = 0
 
 
 def _hex(value) -> str:
     return Web3.to_hex(value)
 
 
-def _check_canonical(w3: Web3, chain_id: int, cursor: ChainCursor) -> None:
-    last = (ChainBlock.objects.filter(chain_id=chain_id, number__lt=cursor.next_block)
-            .order_by("-number").first())
-    if last is None:
-        return
-    block = w3.eth.get_block(last.number)
-    if _hex(block["hash"]) != last.hash:
-        raise ChainReorganised(last.number)
+def _is_canonical(w3: Web3, block: ChainBlock) -> bool:
+    try:
+        return _hex(w3.eth.get_block(block.number)["hash"]) == block.hash
+    except BlockNotFound:  # the new chain is shorter than what we had read
+        return False
+
+
+def _fork_point(w3: Web3, chain_id: int, cursor: ChainCursor) -> int | None:
+    """None while the last processed block is canonical; else the newest stored block that
+    still is (every block below it is then canonical too: each hash commits to its parent)."""
+    stored = ChainBlock.objects.filter(chain_id=chain_id, number__lt=cursor.next_block)
+    last = stored.order_by("-number").first()
+    if last is None or _is_canonical(w3, last):
+        return None
+    for block in stored.filter(number__lt=last.number).order_by("-number"):
+        if _is_canonical(w3, block):
+            return block.number
+    oldest = stored.order_by("number").first().number
+    raise ChainReorganised(f"chain {chain_id} replaced every block since {oldest}: "
+                           "re-index from a known block")
+
+
+def chain_rollback(*, chain_id: int, cursor: ChainCursor, fork_block: int) -> int:
+    """Undo and forget everything indexed above fork_block; returns how many logs."""
+    reverted = list(ChainLog.objects.filter(chain_id=chain_id, block_number__gt=fork_block)
+                    .order_by("-block_number", "-log_index"))
+    for entry in reverted:
+        chain_log_undo(entry=entry)
+    for tx_hash in {entry.tx_hash for entry in reverted}:
+        signing_requests_unconfirm_tx(tx_hash=tx_hash)
+    ChainLog.objects.filter(pk__in=[entry.pk for entry in reverted]).delete()
+    ChainBlock.objects.filter(chain_id=chain_id, number__gt=fork_block).delete()
+    cursor.next_block = fork_block + 1
+    cursor.save(update_fields=["next_block", "updated_at"])
+    log.warning("chain %s reorganised above block %s: %s logs taken back", chain_id,
+                fork_block, len(reverted))
+    return len(reverted)
 
 
 def _store(chain_id: int, events: list[ChainEvent], times: dict[int, datetime]) -> list[ChainLog]:
@@ -84,14 +113,17 @@ def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_bl
                                       defaults={"next_block": deployment.deployed_block})
     head = w3.eth.block_number - confirmations
     result = None
+    rolled_back = 0
     for _ in range(max_batches):
         with transaction.atomic():
             cursor = ChainCursor.objects.select_for_update().get(chain_id=chain_id)
+            fork = _fork_point(w3, chain_id, cursor)
+            if fork is not None:
+                rolled_back += chain_rollback(chain_id=chain_id, cursor=cursor, fork_block=fork)
             start = cursor.next_block
             if start > head:
                 break
             end = min(head, start + batch_blocks - 1)
-            _check_canonical(w3, chain_id, cursor)
             events = fetch_events(w3, decoder, from_block=start, to_block=end)
             blocks = {n: w3.eth.get_block(n) for n in {e.block_number for e in events} | {end}}
             times = {n: datetime.fromtimestamp(b["timestamp"], tz=UTC) for n, b in blocks.items()}
@@ -111,4 +143,6 @@ def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_bl
             result = SyncResult(from_block=start, to_block=end, logs=0, applied=0)
         result.to_block, result.logs = end, result.logs + len(entries)
         result.applied += applied
-    return result or SyncResult(from_block=head + 1, to_block=head, logs=0, applied=0)
+    result = result or SyncResult(from_block=head + 1, to_block=head, logs=0, applied=0)
+    result.rolled_back = rolled_back
+    return result

@@ -155,3 +155,31 @@ def signing_requests_expire(*, now=None) -> int:
     return SigningRequest.objects.filter(status=SigningStatus.PENDING,
                                          expires_at__lte=now or timezone.now()).update(
         status=SigningStatus.EXPIRED)
+
+
+def signing_requests_unconfirm_tx(*, tx_hash: str) -> int:
+    """A confirming transaction left the canonical chain: wait for it again."""
+    return SigningRequest.objects.filter(
+        status__in=[SigningStatus.CONFIRMED, SigningStatus.FAILED],
+        submitted_transactions__tx_hash=tx_hash.lower()).update(
+        status=SigningStatus.SUBMITTED, confirmed_at=None, failure_reason="")
+
+
+def signing_requests_settle_failed(*, w3, limit: int = 200) -> int:
+    """A reverted transaction emits no log, so the indexer never sees it: ask for receipts."""
+    from web3.exceptions import TransactionNotFound
+
+    failed = 0
+    pending = SigningRequest.objects.filter(status=SigningStatus.SUBMITTED).order_by(
+        "submitted_at")[:limit]
+    for request in pending:
+        for tx_hash in request.tx_hashes:
+            try:
+                receipt = w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                break  # not mined yet: the indexer or a later run settles it
+            if receipt["status"] == 0:
+                failed += signing_requests_confirm_tx(tx_hash=tx_hash, success=False,
+                                                      reason="the transaction was reverted")
+                break
+    return failed

@@ -1,5 +1,6 @@
 """The run command, as a newcomer starts it: web answers, demo data is there, the worker
-takes jobs through the embedded (file-system) broker and applies them to the database."""
+takes jobs through the embedded (file-system) broker and applies them to the database, and a
+local chain runs with the contracts deployed and indexed."""
 
 from __future__ import annotations
 
@@ -50,10 +51,16 @@ STATE_OF_OVERDUE = ("from core.loans.models import Loan; print(Loan.objects.get(
                     "borrower__username='demo_priya', state__in=['active', 'late']).state)")
 
 
+CURSOR = ("from core.wallets.models import ChainCursor; "
+          "print(ChainCursor.objects.values_list('next_block', flat=True).first())")
+
+
 def test_the_run_command_serves_admin_and_runs_jobs_on_the_embedded_default(tmp_path):
     env = {key: value for key, value in os.environ.items()
            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(LENDGRAM_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    env.update(LENDGRAM_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1",
+               RPC_URL=f"http://127.0.0.1:{free_port()}",
+               ONCHAIN_ADDRESSES_FILE=str(tmp_path / "addresses.json"))
     port = free_port()
     log = (tmp_path / "rundev.log").open("w")
     process = subprocess.Popen([sys.executable, "manage.py", "rundev", "--port", str(port)],
@@ -70,6 +77,10 @@ def test_the_run_command_serves_admin_and_runs_jobs_on_the_embedded_default(tmp_
                        capture_output=True)
         wait_for(lambda: django_shell(STATE_OF_OVERDUE, env=env) == "late",
                  timeout=60, what="the worker to mark the overdue demo loan late")
+        # The chain came up with the contracts deployed, and beat runs the indexer over it.
+        assert "LoanBook" in (tmp_path / "addresses.json").read_text()
+        wait_for(lambda: django_shell(CURSOR, env=env) not in {"", "None"}, timeout=60,
+                 what="the chain indexer to run")
     finally:
         process.terminate()
         process.wait(timeout=30)

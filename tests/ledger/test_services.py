@@ -110,3 +110,15 @@ def test_postgres_refuses_to_commit_an_unbalanced_entry_written_around_the_servi
                                             occurred_at=timezone.now())
         Posting.objects.create(entry=entry, account=wallet, amount=10)
     assert not JournalEntry.objects.filter(key="raw").exists()
+
+
+def test_a_reversal_posts_the_exact_opposite_once(wallet, treasury):
+    from core.ledger.services import journal_reverse
+
+    journal_post(key="chain:1:0xblock:0xtx:0", description="fee", lines=[(treasury, 9),
+                                                                         (wallet, -9)])
+    first = journal_reverse(key="chain:1:0xblock:0xtx:0", reason="reorg")
+    again = journal_reverse(key="chain:1:0xblock:0xtx:0", reason="reorg")
+    assert first.pk == again.pk and first.key == "reversal:chain:1:0xblock:0xtx:0"
+    assert account_balance(account=treasury) == 0 and account_balance(account=wallet) == 0
+    assert journal_reverse(key="never-posted", reason="reorg") is None

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-from web3 import Web3
 
 from core.ledger.models import AccountKind
 from core.ledger.selectors import kind_balance, trial_balance
 from core.loans.models import FundingPosition, Installment
 from core.loans.states import LoanState
-from core.wallets import actions, services
-from core.wallets.chain_sync import chain_sync
+from core.wallets import actions
 from core.wallets.models import ChainCursor, ChainLog, SigningStatus
 from tests import factories
 from tests.chain import dev_key
@@ -42,42 +40,29 @@ def world(chain, settings):
     return people
 
 
-def sync(chain):
-    return chain_sync(w3=chain.w3, deployment=chain.deployment, confirmations=0,
-                      batch_blocks=50)
-
-
-def sign(chain, name, created):
-    request, token = created
-    receipts = chain.send_request(KEYS[name], request.transactions)
-    services.signing_request_report_txs(
-        token=token, tx_hashes=[Web3.to_hex(r["transactionHash"]) for r in receipts])
-    return request
-
-
 def test_open_fund_draw_repay_claim_ends_with_ledger_equal_to_chain(chain, world):
     alice, bob, charlie = world["alice"], world["bob"], world["charlie"]
     start_balances = {name: chain.balance(address(name)) for name in KEYS}
     loan = factories.approved_loan(borrower=alice, principal=300 * USD, installments=3,
                                    apr_bps=1800)
 
-    opened = sign(chain, "alice", actions.open_loan_request(user=alice, loan=loan))
-    sync(chain)
+    opened = chain.sign(KEYS["alice"], actions.open_loan_request(user=alice, loan=loan))
+    chain.sync()
     loan.refresh_from_db()
     opened.refresh_from_db()
     assert loan.state == LoanState.LISTED and loan.chain_loan_id is not None
     assert opened.status == SigningStatus.CONFIRMED
 
-    sign(chain, "bob", actions.fund_request(user=bob, loan=loan, amount=100 * USD))
-    sync(chain)
+    chain.sign(KEYS["bob"], actions.fund_request(user=bob, loan=loan, amount=100 * USD))
+    chain.sync()
     loan.refresh_from_db()
-    sign(chain, "charlie", actions.fund_request(user=charlie, loan=loan, amount=200 * USD))
-    sync(chain)
+    chain.sign(KEYS["charlie"], actions.fund_request(user=charlie, loan=loan, amount=200 * USD))
+    chain.sync()
     loan.refresh_from_db()
     assert loan.state == LoanState.FUNDED
 
-    sign(chain, "alice", actions.drawdown_request(user=alice, loan=loan))
-    sync(chain)
+    chain.sign(KEYS["alice"], actions.drawdown_request(user=alice, loan=loan))
+    chain.sync()
     loan.refresh_from_db()
     assert loan.state == LoanState.ACTIVE
     chain_start = chain.deployment.contract("LoanBook", chain.w3).functions.getLoan(
@@ -86,16 +71,17 @@ def test_open_fund_draw_repay_claim_ends_with_ledger_equal_to_chain(chain, world
 
     for item in Installment.objects.filter(loan=loan).order_by("number"):
         loan.refresh_from_db()
-        sign(chain, "alice", actions.repay_request(user=alice, loan=loan, amount=item.amount))
-        sync(chain)
+        chain.sign(KEYS["alice"], actions.repay_request(user=alice, loan=loan, amount=item.amount))
+        chain.sync()
     loan.refresh_from_db()
     assert loan.state == LoanState.REPAID and loan.repaid_amount == loan.total_due
     assert chain_start is not None
 
     for name in ("bob", "charlie"):
-        sign(chain, name, actions.claim_request(user=world[name]))
-    sync(chain)
+        chain.sign(KEYS[name], actions.claim_request(user=world[name]))
+    chain.sync()
 
+    assert list(ChainLog.objects.exclude(problem="").values_list("problem", flat=True)) == []
     loan_book = chain.deployment.contract("LoanBook", chain.w3)
     for name in ("bob", "charlie"):
         position = FundingPosition.objects.get(loan=loan, lender=world[name])
@@ -113,27 +99,38 @@ def test_open_fund_draw_repay_claim_ends_with_ledger_equal_to_chain(chain, world
     assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
     assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan) == 0
     assert trial_balance() == 0
-    assert not ChainLog.objects.exclude(problem="").exists()
+    assert list(ChainLog.objects.exclude(problem="").values_list("problem", flat=True)) == []
+
+    # Everyone concerned heard about it, once per event.
+    from core.notifications.models import OutboxMessage
+
+    keys = list(OutboxMessage.objects.values_list("recipient__username", "template_key"))
+    assert ("alice_c", "loan_listed") in keys and ("alice_c", "loan_funded") in keys
+    assert keys.count(("alice_c", "repayment_received")) == 3
+    assert keys.count(("bob_c", "lender_repayment_received")) == 3
+    assert ("charlie_c", "claim_confirmed") in keys
 
     # Indexing again changes nothing.
-    before = (loan.repaid_amount, trial_balance(), ChainLog.objects.count())
-    sync(chain)
+    before = (loan.repaid_amount, trial_balance(), ChainLog.objects.count(),
+              OutboxMessage.objects.count())
+    chain.sync()
     loan.refresh_from_db()
-    assert (loan.repaid_amount, trial_balance(), ChainLog.objects.count()) == before
+    assert (loan.repaid_amount, trial_balance(), ChainLog.objects.count(),
+            OutboxMessage.objects.count()) == before
 
 
 def test_a_funding_from_an_unlinked_wallet_is_kept_with_its_problem(chain, world):
     alice = world["alice"]
     loan = factories.approved_loan(borrower=alice, principal=100 * USD, installments=1)
-    sign(chain, "alice", actions.open_loan_request(user=alice, loan=loan))
-    sync(chain)
+    chain.sign(KEYS["alice"], actions.open_loan_request(user=alice, loan=loan))
+    chain.sync()
     loan.refresh_from_db()
     stranger = dev_key(11)
     chain.faucet(stranger, 100 * USD)
     from onchain.transactions import Builder
 
     chain.send(stranger, Builder(chain.deployment).fund(loan.chain_loan_id, 10 * USD))
-    sync(chain)
+    chain.sync()
     problem = ChainLog.objects.get(name="Funded")
     assert problem.applied_at is None and "not linked" in problem.problem
     loan.refresh_from_db()

@@ -1,0 +1,29 @@
+"""The one adapter to the chain's JSON-RPC node for the Django side, with its error taxonomy."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import requests
+from django.conf import settings
+from web3 import Web3
+from web3.exceptions import TimeExhausted, Web3RPCError
+
+from onchain.contracts import Deployment
+
+# A node that is down, slow or overloaded: try again later; nothing was lost.
+TRANSIENT_RPC_ERRORS = (requests.ConnectionError, requests.Timeout, TimeExhausted,
+                        Web3RPCError, OSError)
+
+
+@cache
+def _web3(rpc_url: str) -> Web3:
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+
+
+def web3_client() -> Web3:
+    return _web3(settings.RPC_URL)
+
+
+def current_deployment() -> Deployment:
+    return Deployment.for_chain(settings.CHAIN_ID, path=settings.ONCHAIN_ADDRESSES_FILE)

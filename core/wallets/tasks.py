@@ -1,0 +1,34 @@
+"""Celery jobs of the wallets app: each a thin wrapper around one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from core.wallets.chain_sync import chain_sync
+from core.wallets.rpc import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
+from core.wallets.services import signing_requests_expire, signing_requests_settle_failed
+
+
+@shared_task(name="wallets.sync_chain", ignore_result=True, autoretry_for=TRANSIENT_RPC_ERRORS,
+             retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=None)
+def sync_chain() -> int:
+    """Index new contract logs. A dead RPC retries with backoff; the cursor only moves after
+    a batch is stored and applied, so a retry resumes exactly where the last one stopped."""
+    result = chain_sync(w3=web3_client(), deployment=current_deployment(),
+                        confirmations=settings.CHAIN.confirmations,
+                        batch_blocks=settings.CHAIN.log_batch_blocks)
+    return result.logs
+
+
+@shared_task(name="wallets.expire_signing_requests", ignore_result=True)
+def expire_signing_requests() -> int:
+    return signing_requests_expire()
+
+
+@shared_task(name="wallets.settle_failed_transactions", ignore_result=True,
+             autoretry_for=TRANSIENT_RPC_ERRORS, retry_backoff=5, retry_backoff_max=300,
+             max_retries=10)
+def settle_failed_transactions() -> int:
+    """Mark submitted requests whose transaction reverted as failed (reverts emit no logs)."""
+    return signing_requests_settle_failed(w3=web3_client())
