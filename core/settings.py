@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from core.envconfig import database_from_url, env_bool, env_int_list, env_list
 from onchain.networks import network_from_env
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "core.loans",
     "core.ledger",
     "core.notifications",
+    "core.scoring",
     "core.wallets",
     "core.devtools",
 ]
@@ -212,4 +215,32 @@ CELERY_BEAT_SCHEDULE = {
                                         "schedule": 60.0},
     "wallets.settle_failed_transactions": {"task": "wallets.settle_failed_transactions",
                                            "schedule": 30.0},
+    "scoring.rescore_all": {"task": "scoring.rescore_all",
+                            "schedule": crontab(hour=2, minute=30)},
+    "scoring.sign_attestations": {"task": "scoring.sign_attestations", "schedule": 300.0},
+    "scoring.post_attestations": {"task": "scoring.post_attestations", "schedule": 60.0},
+    "scoring.review_sla_alert": {"task": "scoring.review_sla_alert", "schedule": 900.0},
 }
+
+# --- Credit scoring (core/scoring/): see .env.example -------------------------------------
+# Key that signs score attestations (EIP-712) and posts them. On the local anvil chain the
+# default is anvil's account 2, public knowledge: DEV ONLY; elsewhere it must be set.
+SCORER_PRIVATE_KEY = os.environ.get("SCORER_PRIVATE_KEY") or (
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+    if CHAIN_ID == 31337 else "")
+# ScoreRegistry the attestations are for; empty: the one in onchain/addresses.json for CHAIN_ID.
+SCORE_REGISTRY_ADDRESS = os.environ.get("SCORE_REGISTRY_ADDRESS", "")
+# Post signed attestations to the ScoreRegistry (costs gas); off by default.
+SCORE_POSTING = env_bool("SCORE_POSTING", default=False)
+SCORE_POSTING_BATCH = int(os.environ.get("SCORE_POSTING_BATCH") or "100")
+SCORE_ATTESTATION_TTL_DAYS = int(os.environ.get("SCORE_ATTESTATION_TTL_DAYS") or "30")
+SCORE_CACHE_TTL_S = int(os.environ.get("SCORE_CACHE_TTL_S") or str(2 * 24 * 3600))
+# Borrowers per chunk of the nightly rescoring.
+SCORING_CHUNK = int(os.environ.get("SCORING_CHUNK") or "5000")
+# Applications at or above this principal (base units) or this estimated PD (bps) go to review.
+SCORING_REVIEW_AMOUNT = int(os.environ.get("SCORING_REVIEW_AMOUNT") or str(1_000 * 10**6))
+SCORING_REVIEW_PD_BPS = int(os.environ.get("SCORING_REVIEW_PD_BPS") or "800")
+# Review items older than this alert the admins.
+REVIEW_SLA_HOURS = int(os.environ.get("REVIEW_SLA_HOURS") or "24")
+# Lock files of the serial nonce manager when there is no Redis (one host).
+NONCE_LOCK_DIR = os.environ.get("NONCE_LOCK_DIR") or str(VAR_DIR / "nonces")

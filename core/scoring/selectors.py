@@ -1,0 +1,101 @@
+"""Reads about scores: the latest score (cache first, PostgreSQL as the truth), the review
+queue with its ages, and the id ranges that batch jobs work through."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from core.loans.models import Loan
+from core.loans.states import LoanState
+from core.scoring.models import Score
+from core.users.models import TelegramUser
+
+logger = logging.getLogger(__name__)
+_EPOCH_KEY = "scoring:epoch"
+
+
+def _cache_epoch() -> str:
+    """A token in every latest-score cache key: batch jobs replace it instead of deleting
+    100k keys one by one (which the file cache of the embedded default could not afford)."""
+    epoch = cache.get(_EPOCH_KEY)
+    if epoch is None:
+        epoch = uuid.uuid4().hex
+        cache.add(_EPOCH_KEY, epoch, timeout=None)
+        epoch = cache.get(_EPOCH_KEY, epoch)
+    return epoch
+
+
+def latest_score_cache_key(*, borrower_id: int) -> str:
+    return f"scoring:latest:{_cache_epoch()}:{borrower_id}"
+
+
+def score_summary(score: Score) -> dict:
+    return {"score_id": score.pk, "score": score.score, "grade": score.grade,
+            "pd_bps": score.pd_bps, "reasons": list(score.reasons),
+            "model_version": score.model_version, "created_at": score.created_at.isoformat(),
+            "expiry": score.expiry}
+
+
+def score_latest(*, borrower_id: int) -> Score | None:
+    """The borrower's latest score from the database (the truth)."""
+    return (Score.objects.filter(borrower_id=borrower_id)
+            .order_by("-created_at", "-id").first())
+
+
+def score_latest_summary(*, borrower_id: int) -> dict | None:
+    """The latest score as a small dict, from the cache when it has it."""
+    try:
+        key = latest_score_cache_key(borrower_id=borrower_id)
+        cached = cache.get(key)
+    except Exception:  # the cache is an optimisation: if it is down, ask the database
+        logger.warning("score cache unavailable", exc_info=True)
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    score = score_latest(borrower_id=borrower_id)
+    if score is None:
+        return None
+    summary = score_summary(score)
+    if key is not None:
+        try:
+            cache.set(key, summary, timeout=settings.SCORE_CACHE_TTL_S)
+        except Exception:
+            logger.warning("score cache unavailable", exc_info=True)
+    return summary
+
+
+def borrower_id_ranges(*, chunk: int, after_id: int = 0) -> Iterator[tuple[int, int]]:
+    """(first_id, last_id) ranges of `chunk` borrowers each, by keyset, never loading them all."""
+    borrowers = TelegramUser.objects.filter(is_borrower=True).order_by("id")
+    while True:
+        ids = list(borrowers.filter(id__gt=after_id).values_list("id", flat=True)[:chunk])
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        after_id = ids[-1]
+
+
+def review_queue() -> QuerySet[Loan]:
+    """Applications waiting for a person, oldest first, with when they entered review."""
+    return (Loan.objects.filter(state=LoanState.IN_REVIEW)
+            .annotate(review_since=Max("transitions__created_at",
+                                       filter=Q(transitions__to_state=LoanState.IN_REVIEW)))
+            .select_related("borrower").order_by("review_since", "pk"))
+
+
+def review_overdue(*, now: datetime | None = None) -> QuerySet[Loan]:
+    """Review items older than the SLA (REVIEW_SLA_HOURS)."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.REVIEW_SLA_HOURS)
+    return review_queue().filter(review_since__lt=cutoff)
+
+
+def application_score(*, loan: Loan) -> Score | None:
+    return loan.scores.order_by("-created_at", "-id").first()

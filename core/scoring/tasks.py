@@ -1,0 +1,68 @@
+"""Celery jobs of scoring: thin wrappers taking ids, each calling one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from core.loans.models import Loan
+from core.scoring import services
+from core.scoring.selectors import borrower_id_ranges
+from onchain.nonces import TransientSendError
+
+
+@shared_task(name="scoring.score_application", ignore_result=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60,
+             max_retries=5)
+def score_application(loan_id: int) -> int:
+    """Run right after the borrower submits: the offer is queued within seconds."""
+    return services.loan_application_score(loan=Loan.objects.get(pk=loan_id)).pk
+
+
+@shared_task(name="scoring.rescore_all", ignore_result=True)
+def rescore_all() -> int:
+    """Nightly: fan the borrowers out in chunks; each chunk task is idempotent per night."""
+    batch_key = services.nightly_batch_key()
+    chunks = 0
+    for first_id, last_id in borrower_id_ranges(chunk=settings.SCORING_CHUNK):
+        rescore_chunk.delay(first_id, last_id, batch_key)
+        chunks += 1
+    return chunks
+
+
+@shared_task(name="scoring.rescore_chunk", ignore_result=True, autoretry_for=(OperationalError,),
+             retry_backoff=True, retry_backoff_max=300, max_retries=5)
+def rescore_chunk(first_id: int, last_id: int, batch_key: str) -> int:
+    written = services.scores_rescore_range(first_id=first_id, last_id=last_id,
+                                            batch_key=batch_key)
+    services.scores_cache_invalidate()
+    return written
+
+
+@shared_task(name="scoring.sign_attestations", ignore_result=True)
+def sign_attestations() -> int:
+    total = 0
+    while signed := services.scores_sign_pending(limit=settings.SCORING_CHUNK):
+        total += signed
+    return total
+
+
+@shared_task(name="scoring.post_attestations", ignore_result=True,
+             autoretry_for=(TransientSendError, OperationalError, ConnectionError),
+             retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def post_attestations() -> dict:
+    return services.scores_post_pending()
+
+
+@shared_task(name="scoring.review_sla_alert", ignore_result=True)
+def review_sla_alert() -> int:
+    return services.review_sla_alert()
+
+
+@shared_task(name="scoring.refresh_wallet_signal", ignore_result=True,
+             autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=3)
+def refresh_wallet_signal(user_id: int) -> None:
+    from core.users.models import TelegramUser
+
+    services.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
