@@ -16,6 +16,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from hexbytes import HexBytes
+from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -60,6 +61,7 @@ class InjectedWallet:
         self.chain_id = chain_id
         self.rpc_url = rpc_url
         self.calls: list[str] = []
+        self.failures: list[str] = []
 
     def _rpc(self, method: str, params: list):
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
@@ -75,6 +77,9 @@ class InjectedWallet:
             return json.dumps({"result": self._answer(method, params)})
         except WalletError as exc:
             return json.dumps({"error": {"code": exc.code, "message": str(exc)}})
+        except Exception as exc:  # a bug here must show in the test, not as a vague JS error
+            self.failures.append(f"{method}: {exc!r}")
+            return json.dumps({"error": {"code": -32603, "message": f"test wallet: {exc!r}"}})
 
     def _answer(self, method: str, params: list):
         if method in {"eth_requestAccounts", "eth_accounts"}:
@@ -106,7 +111,7 @@ class InjectedWallet:
         if "error" in estimate:
             raise WalletError(-32000, estimate["error"]["message"])
         signed = self.account.sign_transaction({
-            "to": tx["to"], "data": tx.get("data", "0x"), "value": int(tx.get("value", "0x0"), 16),
+            "to": Web3.to_checksum_address(tx["to"]), "data": tx.get("data", "0x"), "value": int(tx.get("value", "0x0"), 16),
             "nonce": nonce, "gas": int(int(estimate["result"], 16) * 1.3), "gasPrice": gas_price,
             "chainId": self.chain_id})
         reply = self._rpc("eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])

@@ -216,3 +216,34 @@ def cancel_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest, s
                        steps=builder().cancel(loan.chain_loan_id),
                        summary=_("Cancel loan #%(id)s. Lenders can take their money back.") % {
                            "id": loan.pk})
+
+
+def pool_deposit_request(*, user: TelegramUser, amount: int) -> tuple[SigningRequest, str]:
+    """Deposit into the backstop pool: its shares earn premiums and carry default risk."""
+    if amount <= 0:
+        raise ActionRefused(_("Choose an amount above zero."), code="bad_amount")
+    _require_wallet(user)
+    with translation.override(user.language):
+        summary = _("Deposit %(amount)s into the backstop pool. Withdrawals need a cooldown "
+                    "request first.") % {"amount": format_amount(amount, user.language)}
+        return _create(user=user, kind=SigningKind.POOL_DEPOSIT, amount=amount,
+                       steps=builder().pool_deposit(amount, user.wallet_address),
+                       summary=summary)
+
+
+def pool_withdraw_request(*, user: TelegramUser, shares: int,
+                          ready: bool) -> tuple[SigningRequest, str]:
+    """Ask to withdraw (starts the cooldown) or, once the cooldown is over, redeem shares."""
+    if shares <= 0:
+        raise ActionRefused(_("Choose an amount above zero."), code="bad_amount")
+    _require_wallet(user)
+    pool_builder = builder()
+    with translation.override(user.language):
+        if ready:
+            steps = pool_builder.pool_redeem(shares, user.wallet_address)
+            summary = _("Withdraw your shares from the backstop pool.")
+        else:
+            steps = pool_builder.pool_request_withdraw(shares)
+            summary = _("Ask to withdraw from the backstop pool. After the cooldown you can "
+                        "take the money out.")
+        return _create(user=user, kind=SigningKind.POOL_WITHDRAW, steps=steps, summary=summary)
