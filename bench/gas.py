@@ -20,6 +20,7 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from onchain.approvals import LoanApproval, sign_loan_approval
 from onchain.deploy import DEV, artifact, deploy, ensure_built
 from onchain.devchain import DevChain
 
@@ -37,20 +38,6 @@ USD = 10**6
 BORROWER = Account.from_key("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba")
 LENDER_A = Account.from_key("0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e")
 LENDER_B = Account.from_key("0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356")
-
-LOAN_APPROVAL_TYPES = {
-    "LoanApproval": [
-        {"name": "borrower", "type": "address"},
-        {"name": "principal", "type": "uint256"},
-        {"name": "totalDue", "type": "uint256"},
-        {"name": "installments", "type": "uint16"},
-        {"name": "interval", "type": "uint32"},
-        {"name": "fundingDeadline", "type": "uint64"},
-        {"name": "grade", "type": "uint8"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "expiry", "type": "uint64"},
-    ]
-}
 
 
 def send(w3: Web3, account: Any, call: Any) -> Any:
@@ -82,27 +69,13 @@ def measure(rpc_url: str, workdir: Path) -> dict[str, int]:
         send(w3, who, stable.functions.approve(book.address, MAX_UINT))
 
     now = w3.eth.get_block("latest")["timestamp"]
-    approval = {
-        "borrower": BORROWER.address,
-        "principal": 1_000 * USD,
-        "totalDue": 1_060 * USD,
-        "installments": 6,
-        "interval": 30 * 86400,
-        "fundingDeadline": now + 7 * 86400,
-        "grade": 2,
-        "nonce": 1,
-        "expiry": now + 86400,
-    }
-    domain = {
-        "name": "Lendgram LoanBook",
-        "version": "1",
-        "chainId": w3.eth.chain_id,
-        "verifyingContract": book.address,
-    }
-    signature = Account.sign_typed_data(
-        underwriter.key, domain, LOAN_APPROVAL_TYPES, approval
-    ).signature
-    as_tuple = tuple(approval[field["name"]] for field in LOAN_APPROVAL_TYPES["LoanApproval"])
+    approval = LoanApproval(
+        borrower=BORROWER.address, principal=1_000 * USD, total_due=1_060 * USD, installments=6,
+        interval=30 * 86400, funding_deadline=now + 7 * 86400, grade=2, nonce=1,
+        expiry=now + 86400)
+    signature = sign_loan_approval(approval, private_key=underwriter.key.to_0x_hex(),
+                                   chain_id=w3.eth.chain_id, loan_book=book.address)
+    as_tuple = approval.as_tuple()
 
     gas = {}
     gas["open_loan"] = send(w3, BORROWER, book.functions.openLoan(as_tuple, signature))["gasUsed"]

@@ -14,6 +14,7 @@ from eth_account import Account
 from web3 import Web3
 
 from onchain import deploy as deployment
+from onchain.approvals import LoanApproval, sign_loan_approval
 from onchain.devchain import DevChain, anvil_path
 
 USD = 10**6
@@ -28,19 +29,6 @@ DEPLOYER = Account.from_key(deployment.DEV["deployer"].private_key)
 UNDERWRITER = Account.from_key(deployment.DEV["underwriter"].private_key)
 TREASURY = Account.from_key(deployment.DEV["treasury"].private_key)
 
-LOAN_APPROVAL_TYPES = {
-    "LoanApproval": [
-        {"name": "borrower", "type": "address"},
-        {"name": "principal", "type": "uint256"},
-        {"name": "totalDue", "type": "uint256"},
-        {"name": "installments", "type": "uint16"},
-        {"name": "interval", "type": "uint32"},
-        {"name": "fundingDeadline", "type": "uint64"},
-        {"name": "grade", "type": "uint8"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "expiry", "type": "uint64"},
-    ]
-}
 
 
 @pytest.fixture(scope="module")
@@ -141,28 +129,15 @@ def test_a_loan_runs_from_listing_to_claim(chain):
         send(w3, who, stable.functions.approve(book.address, MAX_UINT))
 
     now = w3.eth.get_block("latest")["timestamp"]
-    approval = {
-        "borrower": ALICE.address,
-        "principal": 1_000 * USD,
-        "totalDue": 1_060 * USD,
-        "installments": 6,
-        "interval": MONTH,
-        "fundingDeadline": now + 7 * 86400,
-        "grade": 2,
-        "nonce": 777,
-        "expiry": now + 86400,
-    }
-    domain = {
-        "name": "Lendgram LoanBook",
-        "version": "1",
-        "chainId": 31337,
-        "verifyingContract": book.address,
-    }
-    signed = Account.sign_typed_data(UNDERWRITER.key, domain, LOAN_APPROVAL_TYPES, approval)
-    as_tuple = tuple(approval[f["name"]] for f in LOAN_APPROVAL_TYPES["LoanApproval"])
-    assert book.functions.hashLoanApproval(as_tuple).call() == signed.message_hash
+    approval = LoanApproval(
+        borrower=ALICE.address, principal=1_000 * USD, total_due=1_060 * USD, installments=6,
+        interval=MONTH, funding_deadline=now + 7 * 86400, grade=2, nonce=777,
+        expiry=now + 86400)
+    signature = sign_loan_approval(approval, private_key=UNDERWRITER.key.to_0x_hex(),
+                                   chain_id=31337, loan_book=book.address)
+    as_tuple = approval.as_tuple()
 
-    receipt = send(w3, ALICE, book.functions.openLoan(as_tuple, signed.signature))
+    receipt = send(w3, ALICE, book.functions.openLoan(as_tuple, signature))
     (opened,) = book.events.LoanOpened().process_receipt(receipt)
     loan_id = opened["args"]["loanId"]
     assert opened["args"]["nonce"] == 777
