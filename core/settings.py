@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
                                         "schedule": 60.0},
     "wallets.settle_failed_transactions": {"task": "wallets.settle_failed_transactions",
                                            "schedule": 30.0},
+    "wallets.reconcile": {"task": "wallets.reconcile", "schedule": crontab(hour=3, minute=0)},
     "scoring.rescore_all": {"task": "scoring.rescore_all",
                             "schedule": crontab(hour=2, minute=30)},
     "scoring.sign_attestations": {"task": "scoring.sign_attestations", "schedule": 300.0},

@@ -38,7 +38,7 @@ class Account(models.Model):
 
 
 class JournalEntry(models.Model):
-    key = models.CharField(max_length=160, unique=True,
+    key = models.CharField(max_length=255, unique=True,
                            help_text="Idempotency key: the same event never posts twice.")
     description = models.CharField(max_length=255)
     loan = models.ForeignKey(Loan, null=True, blank=True, on_delete=models.PROTECT,

@@ -100,7 +100,7 @@ class LoanTransition(models.Model):
     actor_label = models.CharField(max_length=64, help_text="Who moved it: a user, 'chain', "
                                    "'scoring', 'keeper' or an operator.")
     reason = models.TextField(blank=True)
-    ref = models.CharField(max_length=160, blank=True, db_index=True,
+    ref = models.CharField(max_length=255, blank=True, db_index=True,
                            help_text="The chain event that caused it, if one did.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -157,7 +157,7 @@ class Repayment(models.Model):
     """One repayment as the chain saw it, with its split (interest-first per installment)."""
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
-    ref = models.CharField(max_length=160, unique=True, help_text="Idempotency key (chain event).")
+    ref = models.CharField(max_length=255, unique=True, help_text="Idempotency key (chain event).")
     amount = models.BigIntegerField()
     interest = models.BigIntegerField()
     principal = models.BigIntegerField()

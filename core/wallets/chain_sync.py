@@ -20,7 +20,13 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 
 from core.wallets.chain_apply import chain_log_apply, chain_log_undo
-from core.wallets.models import ChainBlock, ChainCursor, ChainLog
+from core.wallets.models import (
+    ChainBlock,
+    ChainCursor,
+    ChainLog,
+    SigningStatus,
+    SubmittedTransaction,
+)
 from core.wallets.services import signing_requests_confirm_tx, signing_requests_unconfirm_tx
 from onchain.contracts import Deployment
 from onchain.events import ChainEvent, LogDecoder, fetch_events
@@ -86,21 +92,35 @@ def chain_rollback(*, chain_id: int, cursor: ChainCursor, fork_block: int) -> in
 
 
 def _store(chain_id: int, events: list[ChainEvent], times: dict[int, datetime]) -> list[ChainLog]:
-    stored = []
-    for event in events:
-        entry, _ = ChainLog.objects.get_or_create(
-            chain_id=chain_id, tx_hash=event.tx_hash.lower(), log_index=event.log_index,
-            defaults={"block_number": event.block_number, "block_hash": event.block_hash,
-                      "block_time": times[event.block_number], "contract": event.contract,
-                      "name": event.name, "args": _jsonable(event.args)})
-        stored.append(entry)
-    return stored
+    """Each log once, in chain order; a few queries per batch, not per log."""
+    if not events:
+        return []
+    in_batch = ChainLog.objects.filter(chain_id=chain_id,
+                                       tx_hash__in={event.tx_hash.lower() for event in events})
+    ChainLog.objects.bulk_create(
+        [ChainLog(chain_id=chain_id, tx_hash=event.tx_hash.lower(), log_index=event.log_index,
+                  block_number=event.block_number, block_hash=event.block_hash,
+                  block_time=times[event.block_number], contract=event.contract,
+                  name=event.name, args=_jsonable(event.args))
+         for event in events],
+        ignore_conflicts=True)  # a log stored before stays as it was
+    stored = {(entry.tx_hash, entry.log_index): entry for entry in in_batch}
+    return [stored[(event.tx_hash.lower(), event.log_index)] for event in events]
 
 
 def _jsonable(args: dict) -> dict:
     """Event args as JSON: ints stay ints (Python's JSON has no size limit), bytes as hex."""
     return {key: (_hex(value) if isinstance(value, bytes | bytearray) else value)
             for key, value in args.items()}
+
+
+def _awaited_tx_hashes(tx_hashes) -> list[str]:
+    """The hashes some submitted signing request waits for, in one query for the batch."""
+    hashes = list(dict.fromkeys(tx_hashes))
+    awaited = set(SubmittedTransaction.objects.filter(
+        tx_hash__in=hashes, request__status=SigningStatus.SUBMITTED)
+        .values_list("tx_hash", flat=True))
+    return [tx_hash for tx_hash in hashes if tx_hash in awaited]
 
 
 def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_blocks: int,
@@ -130,7 +150,7 @@ def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_bl
             entries = _store(chain_id, events, times)
             applied = sum(chain_log_apply(entry=entry) for entry in entries
                           if entry.applied_at is None)
-            for tx_hash in dict.fromkeys(entry.tx_hash for entry in entries):
+            for tx_hash in _awaited_tx_hashes(entry.tx_hash for entry in entries):
                 signing_requests_confirm_tx(tx_hash=tx_hash, success=True)
             ChainBlock.objects.bulk_create(
                 [ChainBlock(chain_id=chain_id, number=n, hash=_hex(b["hash"]))

@@ -142,3 +142,25 @@ class ChainLog(models.Model):
         """Idempotency key of what this log applies. The block hash is part of it, so a log
         re-mined in another block after a reorg is a new fact, not a duplicate."""
         return f"chain:{self.chain_id}:{self.block_hash}:{self.tx_hash}:{self.log_index}"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of the ledger and loan mirror with the contracts' state."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    block_number = models.BigIntegerField(null=True, blank=True,
+                                          help_text="Chain state compared: the last indexed block.")
+    loans_checked = models.PositiveIntegerField(default=0)
+    differences_count = models.PositiveIntegerField(default=0)
+    differences = models.JSONField(default=list, blank=True,
+                                   help_text="[{loan_id, chain_loan_id, field, lender_id, ledger, "
+                                             "chain}], the first few thousand.")
+    ok = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.ok else f"{self.differences_count} differences"
+        return f"reconciliation {self.started_at:%Y-%m-%d %H:%M}: {outcome}"

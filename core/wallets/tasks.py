@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.wallets.chain_sync import chain_sync
+from core.wallets.reconciliation import reconciliation_run
 from core.wallets.rpc import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
 from core.wallets.services import signing_requests_expire, signing_requests_settle_failed
 
@@ -32,3 +33,10 @@ def expire_signing_requests() -> int:
 def settle_failed_transactions() -> int:
     """Mark submitted requests whose transaction reverted as failed (reverts emit no logs)."""
     return signing_requests_settle_failed(w3=web3_client())
+
+
+@shared_task(name="wallets.reconcile", ignore_result=True, autoretry_for=TRANSIENT_RPC_ERRORS,
+             retry_backoff=30, retry_backoff_max=1800, max_retries=12)
+def reconcile() -> int:
+    """Compare the ledger with the contracts; differences alert the admins."""
+    return reconciliation_run(w3=web3_client(), deployment=current_deployment()).differences_count
