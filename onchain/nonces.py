@@ -5,11 +5,13 @@ for each transaction
 
 1. takes an exclusive lock per (chain, sender address): :class:`FileNonceStore` (``fcntl.flock``,
    processes on one host) or :class:`RedisNonceStore` (a Redis lock, processes on many hosts);
-2. uses ``max(chain's pending nonce, last used + 1)``, so two processes never pick the same nonce
-   and a transaction still in the mempool is never replaced by accident;
+2. uses the node's pending nonce, which counts the mempool: the lock is held across the send,
+   so two processes never pick the same nonce. A recorded nonce above the node's count belongs
+   to a transaction the node never kept (a reset chain, a dropped transaction); following the
+   record there would leave a gap that stalls every later transaction, so the node wins;
 3. signs with the platform key, sends, records the nonce, and only then releases the lock;
-4. on "nonce too low" or a replacement error (someone else used the nonce: another tool, a
-   restored backup) resyncs from the chain and tries again with the next free nonce.
+4. on "nonce too low" or a replacement error (someone else used the nonce, or a node whose
+   pending view lags) records the nonce and tries again with max(pending, last used + 1).
 
 Keys never reach a log or an exception message: errors carry the sender address only.
 """
@@ -169,7 +171,9 @@ class SerialSender:
                     pending = self.w3.eth.get_transaction_count(self.address, "pending")
                 except Exception as exc:
                     raise TransientSendError(f"node unavailable: {exc}") from exc
-                nonce = pending if slot.last_used is None else max(pending, slot.last_used + 1)
+                nonce = pending
+                if attempt and slot.last_used is not None:
+                    nonce = max(pending, slot.last_used + 1)
                 signed = self._account.sign_transaction({**base, "nonce": nonce})
                 try:
                     tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)

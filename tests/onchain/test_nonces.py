@@ -117,6 +117,19 @@ def test_a_record_behind_the_chain_follows_the_chains_pending_nonce(chain, tmp_p
     assert w3.eth.get_transaction(tx_hash)["nonce"] == pending
 
 
+def test_a_record_ahead_of_the_chain_never_stalls_sending(chain, tmp_path):
+    """A reset chain, or a transaction the node dropped: the record points past anything the
+    node knows. Following it would leave a nonce gap that is never mined."""
+    w3 = Web3(Web3.HTTPProvider(chain.rpc_url))
+    store = FileNonceStore(directory=tmp_path, chain_id=31337, address=KEEPER.address)
+    pending = w3.eth.get_transaction_count(KEEPER.address, "pending")
+    with store.locked() as slot:
+        slot.record(pending + 40)
+    tx_hash = SerialSender(w3=w3, private_key=KEEPER.private_key, store=store).send(transfer())
+    assert w3.eth.get_transaction(tx_hash)["nonce"] == pending
+    assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)["status"] == 1
+
+
 class LaggingNode:
     """A node behind a load balancer that reports an old pending nonce once."""
 
