@@ -8,15 +8,16 @@ flight; installments paid early, on time, late or not at all; declared profiles 
 facts for some), then:
 
 1. scores the first 10,000 and then all 100,000 borrowers with the production batch path
-   (``scores_rescore_range`` chunk by chunk: one SQL statement per chunk, the scorecard in a
-   loop, COPY), each in a fresh child process so its peak RSS is its own;
+   (``scores_rescore_range`` chunk by chunk: one ``INSERT ... SELECT`` per chunk computing the
+   features, scoring them with the scorecard compiled to SQL and storing the rows), each in a
+   fresh child process so its peak RSS is its own;
 2. scores a 2,000-borrower sample the naive way: one Celery task per borrower (run in
    process), ORM round trips for the user, profile, wallet facts, each loan and its schedule,
    one INSERT per score;
 3. signs the attestations of the 100k scores (a separate stage in production) for its figure;
 
 and drops the database. The last line is JSON with the figures. Without a PostgreSQL
-DATABASE_URL it says so and stops: COPY and the figures are PostgreSQL's.
+DATABASE_URL it says so and stops: the figures are PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ def naive_task():
         issued = int(now.timestamp())
         return Score.objects.create(
             borrower=user, kind="batch", batch_key="bench-naive", model_version=1,
-            features=features, points=result.points, score=result.score, grade=result.grade,
+            features=features, score=result.score, grade=result.grade,
             pd_bps=result.pd_bps, reasons=result.reasons, created_at=now,
             wallet_address=user.wallet_address, issued_at=issued, expiry=issued + 86400).pk
 

@@ -1,8 +1,9 @@
 """Credit scores, what borrowers declare about themselves, and wallet facts read from the chain.
 
 A Score row is the truth for every score ever given (the latest one per borrower is also
-cached); it keeps the features and points it was computed from, so it can be explained and
-recomputed, and its signed EIP-712 attestation with the state of its posting on chain.
+cached); it keeps the features and the model version it was computed from, so it can be
+explained and recomputed (its points come back from the versioned scorecard), and its signed
+EIP-712 attestation with the state of its posting on chain.
 """
 
 from django.db import models
@@ -80,22 +81,26 @@ class PostingStatus(models.TextChoices):
 
 
 class Score(models.Model):
-    borrower = models.ForeignKey(TelegramUser, on_delete=models.CASCADE, related_name="scores")
+    """Written 100k rows a night by the batch: every index and stored column costs there, so
+    the indexes are the ones queries use and points are not stored (see `points`)."""
+
+    # scoring_latest_idx starts with the borrower: no index of its own.
+    borrower = models.ForeignKey(TelegramUser, on_delete=models.CASCADE, related_name="scores",
+                                 db_index=False)
     loan = models.ForeignKey(Loan, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="scores")
+                             related_name="scores", db_index=False)
     kind = models.CharField(max_length=12, choices=ScoreKind.choices)
     batch_key = models.CharField(max_length=32, blank=True,
                                  help_text="The batch run that made it; one score per run.")
     model_version = models.PositiveIntegerField()
     features = models.JSONField(help_text="Feature values; null means missing.")
-    points = models.JSONField(help_text="Points per feature.")
     score = models.PositiveSmallIntegerField()
     grade = models.CharField(max_length=1)
     pd_bps = models.PositiveIntegerField(help_text="Estimated probability of default, bps.")
     reasons = models.JSONField(default=list, help_text="Top reason keys, most important first.")
     decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
     decision_reasons = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
 
     # The EIP-712 attestation (onchain.attestations) and its posting to the ScoreRegistry.
     wallet_address = models.CharField(max_length=42, blank=True)
@@ -117,9 +122,14 @@ class Score(models.Model):
         indexes = [
             models.Index(fields=["borrower", "-created_at", "-id"], name="scoring_latest_idx"),
             models.Index(fields=["posting_status", "id"], name="scoring_posting_idx"),
+            # Batch scores have no loan: only an application's score is indexed by it.
+            models.Index(fields=["loan"], condition=Q(loan__isnull=False),
+                         name="scoring_application_loan_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["borrower", "batch_key"], condition=~Q(batch_key=""),
+            # Batch key first: "which borrowers of this id range has this batch scored" is
+            # then one range of the index.
+            models.UniqueConstraint(fields=["batch_key", "borrower"], condition=~Q(batch_key=""),
                                     name="scoring_one_score_per_batch"),
             models.CheckConstraint(condition=Q(score__gte=300) & Q(score__lte=850),
                                    name="scoring_score_in_range"),
@@ -131,3 +141,11 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.borrower} {self.score} ({self.grade}, v{self.model_version})"
+
+    @property
+    def points(self) -> dict[str, int]:
+        """Points per feature, from the stored features and the scorecard of this version
+        (deterministic, so storing them too only cost the batch a JSON column per row)."""
+        from core.scoring.scorecard import load_scorecard
+
+        return load_scorecard(self.model_version).evaluate(self.features).points

@@ -87,46 +87,47 @@ class CompiledScorecard:
     def select(self, source: str, *, feature_columns: Sequence[str],
                carry: Sequence[str]) -> str:
         """SELECT over `source` (a query with `carry` columns and one column per name in
-        `feature_columns`) giving the carried columns, then features, points (jsonb), score,
-        grade, pd_bps and reasons (jsonb)."""
+        `feature_columns`) giving the carried columns, then features (jsonb), score, grade,
+        pd_bps and reasons (jsonb)."""
         card = self.scorecard
-        count = len(card.features)
+        mask = (1 << self._reason_bits) - 1
 
         def value(feature: _Feature) -> str:
             return f"s.{feature.name}" if feature.name in feature_columns else "NULL"
 
-        # Each layer is kept as its own subquery (OFFSET 0) so the planner does not inline it
-        # and evaluate the CASEs once per use.
-        per_feature = ", ".join(
-            f"{self._case(f, value(f), lambda p, _r: p)} AS points_{f.index}, "
+        def top(n: int) -> str:
+            """The n-th reason's key: the greatest key whose reason is not among the first."""
+            taken = ", ".join(f"s.top_{m} & {mask}" for m in range(1, n))
+            return "GREATEST({})".format(", ".join(
+                f"CASE WHEN s.key_{f.index} & {mask} IN ({taken}) THEN 0 ELSE s.key_{f.index} END"
+                if taken else f"s.key_{f.index}" for f in card.features))
+
+        carried = "".join(f"s.{column}, " for column in carry)
+        features_json = ", ".join(f"{_literal(name)}, s.{name}" for name in feature_columns)
+        total = " + ".join([str(card.base_points)] + [
+            self._case(f, value(f), lambda points, _reason: points) for f in card.features])
+        keys = ", ".join(
             f"{self._case(f, value(f), lambda p, r, f=f: self._key(f, p, r))} AS key_{f.index}"
             for f in card.features)
-        layer = f"SELECT s.*, {per_feature} FROM ({source}) s OFFSET 0"
-        total = " + ".join([str(card.base_points)] + [f"s.points_{i}" for i in range(count)])
-        layer = (f"SELECT s.*, {total} AS score, "
-                 f"GREATEST({', '.join(f's.key_{i}' for i in range(count))}) AS top_1 "
-                 f"FROM ({layer}) s OFFSET 0")
-        mask = (1 << self._reason_bits) - 1
-        for n in range(2, card.reasons_max + 1):
-            taken = ", ".join(f"s.top_{m} & {mask}" for m in range(1, n))
-            keys = ", ".join(f"CASE WHEN s.key_{i} & {mask} IN ({taken}) THEN 0 "
-                             f"ELSE s.key_{i} END" for i in range(count))
-            layer = f"SELECT s.*, GREATEST({keys}) AS top_{n} FROM ({layer}) s OFFSET 0"
+        # Each layer, the source included, stays its own subquery (OFFSET 0): inlined, every
+        # use of a column would evaluate its expression again (a feature is read by each WHEN,
+        # a key by each later reason). Only generated constants are formatted in.
+        layer = (f"SELECT {carried}jsonb_build_object({features_json}) AS features, "  # noqa: S608
+                 f"{total} AS score, {keys} "
+                 f"FROM (SELECT * FROM ({source}) source OFFSET 0) s OFFSET 0")
+        for n in range(1, card.reasons_max):
+            layer = f"SELECT s.*, {top(n)} AS top_{n} FROM ({layer}) s OFFSET 0"  # noqa: S608
 
         names = ", ".join(_literal(reason) for reason in self.reasons)
-        top = ", ".join(f"(ARRAY[{names}])[s.top_{n} & {mask}]"
-                        for n in range(1, card.reasons_max + 1))
+        reasons = ", ".join(
+            f"(ARRAY[{names}])[{f's.top_{n}' if n < card.reasons_max else top(n)} & {mask}]"
+            for n in range(1, card.reasons_max + 1))
         grade = " ".join(f"WHEN s.score >= {cutoff} THEN {_literal(grade)}"
                          for cutoff, grade in card._cutoffs)
         pd = ", ".join(str(card.pd_bps_of(score))
                        for score in range(card.lowest, card.highest + 1))
-        features_json = ", ".join(f"{_literal(name)}, s.{name}" for name in feature_columns)
-        points_json = ", ".join(f"{_literal(f.name)}, s.points_{f.index}"
-                                for f in card.features)
-        carried = "".join(f"s.{column}, " for column in carry)
-        return (f"SELECT {carried}jsonb_build_object({features_json}) AS features, "
-                f"jsonb_build_object({points_json}) AS points, s.score, "
+        return (f"SELECT {carried}s.features, s.score, "  # noqa: S608
                 f"CASE {grade} ELSE {_literal(GRADES[-1])} END AS grade, "
                 f"(ARRAY[{pd}])[s.score - {card.lowest - 1}] AS pd_bps, "
-                f"to_jsonb(array_remove(ARRAY[{top}], NULL)) AS reasons "
+                f"to_jsonb(array_remove(ARRAY[{reasons}], NULL)) AS reasons "
                 f"FROM ({layer}) s")
