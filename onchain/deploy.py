@@ -30,6 +30,8 @@ from typing import Any
 from eth_account import Account
 from web3 import Web3
 
+from onchain.networks import PRESETS
+
 ONCHAIN_DIR = Path(__file__).resolve().parent
 CONTRACTS_DIR = ONCHAIN_DIR.parent / "contracts"
 ARTIFACTS_DIR = CONTRACTS_DIR / "out"
@@ -37,13 +39,6 @@ ABI_DIR = ONCHAIN_DIR / "abi"
 ADDRESSES_FILE = ONCHAIN_DIR / "addresses.json"
 
 CONTRACTS = ("MockStable", "ScoreRegistry", "LiquidityBackstopPool", "LoanBook")
-
-# Chains we know; another module will own these once there is more to say about each.
-NETWORKS: dict[int, dict[str, Any]] = {
-    31337: {"name": "anvil", "gas_token": "ETH", "mock_stable": True},
-    1449000: {"name": "xrpl-evm-testnet", "gas_token": "XRP", "mock_stable": True},
-    1440000: {"name": "xrpl-evm-mainnet", "gas_token": "XRP", "mock_stable": False},
-}
 
 
 @dataclass(frozen=True)
@@ -250,8 +245,8 @@ def deploy(
         if existing is not None:
             return existing
 
-    network = NETWORKS.get(chain_id, {"mock_stable": False})
-    if config.stable is None and not network["mock_stable"]:
+    network = PRESETS.get(chain_id)
+    if config.stable is None and not (network and network.mock_stable_allowed):
         raise DeployError(f"chain {chain_id} needs STABLE_ADDRESS: MockStable is for test chains")
 
     sender = _Sender(w3, config.deployer_key)

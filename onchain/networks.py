@@ -23,16 +23,19 @@ class Network:
     confirmations: int = 0
     # Blocks per eth_getLogs call, within what public RPCs accept.
     log_batch_blocks: int = 2_000
+    # Whether deployment may create the faucet token MockStable here (test chains only).
+    mock_stable_allowed: bool = False
 
     def tx_url(self, tx_hash: str) -> str:
         return f"{self.explorer_url}/tx/{tx_hash}" if self.explorer_url else ""
 
 
 ANVIL = Network(chain_id=31337, name="Anvil (local)", rpc_url="http://127.0.0.1:8545",
-                native_currency="ETH")
+                native_currency="ETH", mock_stable_allowed=True)
 XRPL_EVM_TESTNET = Network(chain_id=1449000, name="XRPL EVM Testnet",
                            rpc_url="https://rpc.testnet.xrplevm.org", native_currency="XRP",
-                           explorer_url="https://explorer.testnet.xrplevm.org", confirmations=2)
+                           explorer_url="https://explorer.testnet.xrplevm.org", confirmations=2,
+                           mock_stable_allowed=True)
 XRPL_EVM = Network(chain_id=1440000, name="XRPL EVM", rpc_url="https://rpc.xrplevm.org",
                    native_currency="XRP", explorer_url="https://explorer.xrplevm.org",
                    confirmations=5)
