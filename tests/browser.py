@@ -111,8 +111,9 @@ class InjectedWallet:
         if "error" in estimate:
             raise WalletError(-32000, estimate["error"]["message"])
         signed = self.account.sign_transaction({
-            "to": Web3.to_checksum_address(tx["to"]), "data": tx.get("data", "0x"), "value": int(tx.get("value", "0x0"), 16),
-            "nonce": nonce, "gas": int(int(estimate["result"], 16) * 1.3), "gasPrice": gas_price,
+            "to": Web3.to_checksum_address(tx["to"]), "data": tx.get("data", "0x"),
+            "value": int(tx.get("value", "0x0"), 16), "nonce": nonce,
+            "gas": int(estimate["result"], 16) * 13 // 10, "gasPrice": gas_price,
             "chainId": self.chain_id})
         reply = self._rpc("eth_sendRawTransaction", [signed.raw_transaction.to_0x_hex()])
         if "error" in reply:
