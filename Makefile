@@ -13,6 +13,7 @@ ETHERS := core/static/vendor/ethers.umd.min.js
 
 setup: $(VENV)/.installed contracts/node_modules/.installed contracts $(ETHERS) browser
 	$(PY) manage.py migrate --noinput -v0
+	$(VENV)/bin/pybabel -q compile -d locale -D django
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (PYTHON=... to choose one)")'

@@ -56,8 +56,10 @@ INSTALLED_APPS = [
     "core.ledger",
     "core.notifications",
     "core.scoring",
+    "core.chat",
     "core.wallets",
     "core.devtools",
+    "bot",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +224,25 @@ CELERY_BEAT_SCHEDULE = {
     "scoring.post_attestations": {"task": "scoring.post_attestations", "schedule": 60.0},
     "scoring.review_sla_alert": {"task": "scoring.review_sla_alert", "schedule": 900.0},
 }
+
+# --- Bot platform (bot/): see .env.example ---------------------------------------------------
+# Webhook mode: Telegram sends this header with every update; anything else is refused.
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+# Public https URL of /telegram/webhook/ for `manage.py setwebhook` (empty: polling mode).
+TELEGRAM_WEBHOOK_URL = os.environ.get("TELEGRAM_WEBHOOK_URL", "")
+# Telegram's limits: about 30 messages a second overall and one a second in each chat.
+BOT_SEND_RATE_GLOBAL = float(os.environ.get("BOT_SEND_RATE_GLOBAL", "30"))
+BOT_SEND_RATE_PER_CHAT = float(os.environ.get("BOT_SEND_RATE_PER_CHAT", "1"))
+BOT_SEND_BURST_PER_CHAT = int(os.environ.get("BOT_SEND_BURST_PER_CHAT", "3"))
+# Per-person flood limit: more than this many updates in the window get one polite warning.
+BOT_FLOOD_MAX_UPDATES = int(os.environ.get("BOT_FLOOD_MAX_UPDATES", "20"))
+BOT_FLOOD_WINDOW_S = float(os.environ.get("BOT_FLOOD_WINDOW_S", "10"))
+# Threads (and so database connections) each bot process uses for its database work.
+BOT_DB_THREADS = int(os.environ.get("BOT_DB_THREADS", "4"))
+# A conversation left idle this long starts afresh.
+CHAT_SESSION_TTL_S = int(os.environ.get("CHAT_SESSION_TTL_S", str(24 * 3600)))
+# The local Bot API emulator and its web chat (the sandbox), used when no bot token is set.
+SANDBOX_EMULATOR_URL = os.environ.get("SANDBOX_EMULATOR_URL") or "http://127.0.0.1:8081"
 
 # --- Credit scoring (core/scoring/): see .env.example -------------------------------------
 # Key that signs score attestations (EIP-712) and posts them. On the local anvil chain the

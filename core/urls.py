@@ -12,4 +12,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("", include("core.wallets.urls")),
+    # The bot: /telegram/webhook/ and the sandbox chat at /sandbox/.
+    path("", include("bot.urls")),
 ]

@@ -21,7 +21,8 @@ RTL_LANGUAGES = {"fa"}
 
 # Digits people type: Persian (Extended Arabic-Indic), Arabic-Indic and Devanagari.
 _NATIVE_DIGITS = "۰۱۲۳۴۵۶۷۸۹" + "٠١٢٣٤٥٦٧٨٩" + "०१२३४५६७८९"
-_TO_ASCII = str.maketrans(_NATIVE_DIGITS, "0123456789" * 3)
+# Typed native digits to ASCII, for reading amounts people type.
+TO_ASCII_DIGITS = str.maketrans(_NATIVE_DIGITS, "0123456789" * 3)
 # Digits we print: CLDR's default numbering system per language (Persian uses its own digits;
 # Hindi's default is Latin digits, which is what Hindi readers see on their phones).
 _PRINT_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}

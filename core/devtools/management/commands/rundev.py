@@ -29,7 +29,7 @@ def _bot_parts(python: str, *, host: str, web_port: int) -> list[Part]:
     manage = str(settings.BASE_DIR / "manage.py")
     if settings.TELEGRAM_BOT_TOKEN:
         return [Part("bot", [python, manage, "runbot"])]
-    if "SANDBOX_EMULATOR_URL" not in os.environ:
+    if not os.environ.get("SANDBOX_EMULATOR_URL"):
         # Set before any part starts, so the web process's sandbox page points at it too.
         os.environ["SANDBOX_EMULATOR_URL"] = f"http://{host}:{web_port + 81}"
         settings.SANDBOX_EMULATOR_URL = os.environ["SANDBOX_EMULATOR_URL"]

@@ -1,0 +1,76 @@
+"""Where the bot's database work runs: a few long-lived threads of its own.
+
+Handlers and the dispatcher are async; the ORM is sync. Django's default (one thread per
+request context under ASGI) would give every webhook request, and every task it starts, a
+fresh thread and so a fresh database connection. The bot instead sends all its database
+calls to one small pool whose threads keep their connections, so a busy bot holds
+BOT_DB_THREADS connections per process. Tests switch to Django's thread-sensitive mode, which
+runs the calls on the test's own connection and transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_executor: ThreadPoolExecutor | None = None
+_threads: int | None = None  # None: BOT_DB_THREADS; 0: Django's thread-sensitive mode
+
+
+def configure(*, threads: int | None) -> None:
+    """Choose the pool size (0: Django's thread-sensitive mode, as tests need)."""
+    global _executor, _threads
+    if _executor is not None:
+        _executor.shutdown(wait=False)
+    _executor, _threads = None, threads
+
+
+def _pool() -> ThreadPoolExecutor | None:
+    global _executor
+    threads = settings.BOT_DB_THREADS if _threads is None else _threads
+    if threads <= 0:
+        return None
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bot-db")
+    return _executor
+
+
+def _guarded(function: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except DatabaseError:
+            # The connection may be broken (a restarted server): the next call reconnects.
+            if connection.in_atomic_block is False:
+                connection.close()
+            raise
+
+    return call
+
+
+async def run_in_db(function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    pool = _pool()
+    if pool is None:
+        return await sync_to_async(function)(*args, **kwargs)
+    return await sync_to_async(_guarded(function), thread_sensitive=False,
+                               executor=pool)(*args, **kwargs)
+
+
+def in_db(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Decorator: an async version of a sync database function, run in the bot's pool."""
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run_in_db(function, *args, **kwargs)
+
+    return call

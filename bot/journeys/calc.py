@@ -1,0 +1,157 @@
+"""/calc: estimate a loan's repayments. Two steps, kept in the database between messages:
+the amount (typed the way the person writes numbers; asked back when it reads two ways),
+then the number of monthly installments (buttons)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.conversation import END, BotContext, save_step, transition
+from bot.i18n import (
+    Ambiguous,
+    Invalid,
+    format_amount,
+    format_number,
+    format_percent_bps,
+    parse_amount,
+)
+from bot.journeys import Journey
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from core.loans.amortization import annuity_total_due
+
+AMOUNT, TERM = "calc.amount", "calc.term"
+TERMS = (3, 6, 12)
+# An illustrative rate: a real offer's rate comes from the borrower's score.
+EXAMPLE_APR_BPS = 1800
+EXAMPLE_UNITS = 250 * 10**settings.STABLE_DECIMALS
+
+
+def _example(language: str) -> str:
+    return format_amount(EXAMPLE_UNITS, language, symbol=False)
+
+
+@transition
+async def start_calc(update: Update, context: BotContext) -> str:
+    await say(update, _("How much would you like to borrow? Type the amount, for example "
+                        "%(example)s.") % {"example": _example(context.person.language)})
+    return AMOUNT
+
+
+@transition
+async def amount_typed(update: Update, context: BotContext) -> str | None:
+    language = context.person.language
+    message = update.effective_message
+    if message is None or not message.text:
+        await say(update, _("Please type the amount as a number, for example %(example)s.")
+                  % {"example": _example(language)})
+        return None
+    parsed = parse_amount(message.text, language)
+    if isinstance(parsed, Invalid):
+        await say(update, _invalid_text(parsed, language))
+        return None
+    if isinstance(parsed, Ambiguous):
+        await save_step(context, AMOUNT)  # fresh nonce: only these two buttons count
+        first, second = parsed.readings
+        nonce = context.session.nonce
+        await say(update, _("Did you mean %(first)s or %(second)s?")
+                  % {"first": format_amount(first, language),
+                     "second": format_amount(second, language)},
+                  markup=keyboard([button(format_amount(first, language), "calc", nonce, "amt",
+                                          first),
+                                   button(format_amount(second, language), "calc", nonce, "amt",
+                                          second)]))
+        return None
+    return await _ask_term(update, context, parsed.units)
+
+
+async def _ask_term(update: Update, context: BotContext, units: int) -> None:
+    """Moves to TERM itself: the buttons must carry the nonce of the stored step."""
+    context.session.draft["amount"] = units
+    await save_step(context, TERM)
+    nonce = context.session.nonce
+    language = context.person.language
+    terms = [button(ngettext("%(count)s month", "%(count)s months", n)
+                    % {"count": format_number(n, language)}, "calc", nonce, "term", n)
+             for n in TERMS]
+    await replace_or_say(update, _("%(amount)s. Over how many monthly installments?")
+                         % {"amount": format_amount(units, language)}, markup=keyboard(terms))
+
+
+@transition
+async def term_typed(update: Update, context: BotContext) -> None:
+    await say(update, _("Please choose the number of installments with the buttons above, or "
+                        "send /cancel."))
+
+
+@transition
+async def button_pressed(update: Update, context: BotContext) -> str | None:
+    """Buttons name a choice; the conversation in the database decides whether it counts."""
+    pressed = callbacks.decode(update.callback_query.data)
+    session = context.session
+    nonce, what, value = (pressed.arg(0), pressed.arg(1), pressed.arg(2)) if pressed else (
+        None, None, None)
+    expected_step = {"amt": AMOUNT, "term": TERM}.get(what or "")
+    number = int(value) if (value or "").isdigit() else 0
+    valid = (0 < number <= 10**15) if what == "amt" else (
+        number in TERMS and isinstance(session.draft.get("amount") if session else None, int))
+    if (session is None or not session.nonce or nonce != session.nonce
+            or session.step != expected_step or not valid):
+        await answer_button(update, _("This button is no longer active. Please use the latest "
+                                      "message."), alert=True)
+        return None
+    await answer_button(update)
+    if what == "amt":
+        return await _ask_term(update, context, number)
+    installments, units = number, session.draft["amount"]
+    language = context.person.language
+    total = annuity_total_due(principal=units, apr_bps=EXAMPLE_APR_BPS,
+                              installments=installments,
+                              interval_days=settings.LOAN_INTERVAL_DAYS)
+    await replace_or_say(update, "\n".join([
+        ngettext("Estimate for %(amount)s over %(count)s installment at %(apr)s a year:",
+                 "Estimate for %(amount)s over %(count)s installments at %(apr)s a year:",
+                 installments)
+        % {"amount": format_amount(units, language),
+           "count": format_number(installments, language),
+           "apr": format_percent_bps(EXAMPLE_APR_BPS, language)},
+        _("each installment: about %(installment)s") % {
+            "installment": format_amount(_to_cents(total // installments), language)},
+        _("total to repay: %(total)s") % {"total": format_amount(total, language)},
+        "",
+        _("This rate is an example; your own offer depends on your score. Send /calc for "
+          "another estimate."),
+    ]))
+    return END
+
+
+def _to_cents(units: int) -> int:
+    """An estimate reads better to the cent; exact amounts come with the real offer."""
+    cent = 10 ** (settings.STABLE_DECIMALS - 2)
+    return (units + cent // 2) // cent * cent
+
+
+def _invalid_text(parsed: Invalid, language: str) -> str:
+    if parsed.reason == "too_precise":
+        return _("An amount can have at most six decimal places.")
+    if parsed.reason == "not_positive":
+        return _("The amount must be more than zero.")
+    if parsed.reason == "too_large":
+        return _("That amount is too large.")
+    return _("I could not read that as an amount. Type only the number, for example "
+             "%(example)s.") % {"example": _example(language)}
+
+
+def build_handlers() -> Journey:
+    return Journey(
+        name="calc",
+        handlers=[
+            CommandHandler("calc", start_calc),
+            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("calc")),
+        ],
+        steps={AMOUNT: amount_typed, TERM: term_typed},
+    )

@@ -1,0 +1,99 @@
+"""Platform commands every person has: /start, /help, /language and /cancel."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.conversation import END, BotContext, save_step
+from bot.dbcall import run_in_db
+from bot.journeys import Journey
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from core.common.errors import ServiceError
+from core.users.services import user_set_language
+
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+
+
+def language_keyboard():
+    codes = list(LANGUAGE_NAMES)
+    rows = [codes[i:i + 2] for i in range(0, len(codes), 2)]
+    return keyboard(*[[button(LANGUAGE_NAMES[code], "lang", code) for code in row]
+                      for row in rows])
+
+
+async def start(update: Update, context: BotContext) -> None:
+    person = context.person
+    name = person.first_name or person.username or ""
+    greeting = _("Hello, %(name)s! I am Lendgram. I help people lend to and borrow from each "
+                 "other: the money moves on a blockchain, and you sign every transaction in "
+                 "your own wallet.") % {"name": name}
+    question = _("Which language should I use? You can change it later with /language.")
+    await say(update, f"{greeting}\n\n{question}", markup=language_keyboard())
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await say(update, "\n".join([
+        _("Here is what I can do:"),
+        "/calc — " + _("estimate the repayments of a loan"),
+        "/language — " + _("change the language"),
+        "/cancel — " + _("stop what we are doing"),
+        "/help — " + _("show this list"),
+    ]))
+
+
+async def language(update: Update, context: BotContext) -> None:
+    await say(update, _("Choose your language:"), markup=language_keyboard())
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    pressed = callbacks.decode(update.callback_query.data)
+    code = pressed.arg(0) if pressed else None
+    if code not in LANGUAGE_NAMES:
+        await answer_button(update, _("This button is out of date. Please send /language "
+                                      "again."), alert=True)
+        return
+    try:
+        context.person = await run_in_db(user_set_language, user=context.person,
+                                         language=code)
+    except ServiceError as error:
+        await answer_button(update, str(error), alert=True)
+        return
+    translation.activate(code)
+    await answer_button(update)
+    await replace_or_say(update, _("Done: I will write to you in %(language)s. /help lists "
+                                   "what I can do.") % {"language": LANGUAGE_NAMES[code]})
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Leaves any conversation, in every state; nothing half-done is kept."""
+    if context.session is not None and context.session.step:
+        await save_step(context, END)
+        await say(update, _("Cancelled. Nothing was saved. /help lists what I can do."))
+    else:
+        await say(update, _("There is nothing to cancel. /help lists what I can do."))
+
+
+def build_handlers() -> Journey:
+    return Journey(
+        name="platform",
+        handlers=[
+            CommandHandler("cancel", cancel),
+            CommandHandler("start", start),
+            CommandHandler("help", help_command),
+            CommandHandler("language", language),
+            CallbackQueryHandler(choose_language, pattern=callbacks.pattern("lang")),
+        ],
+        commands=[
+            ("start", gettext_lazy("start over")),
+            ("calc", gettext_lazy("estimate the repayments of a loan")),
+            ("language", gettext_lazy("change the language")),
+            ("cancel", gettext_lazy("stop what we are doing")),
+            ("help", gettext_lazy("show what I can do")),
+        ],
+    )

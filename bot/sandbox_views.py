@@ -1,0 +1,31 @@
+"""The sandbox: a web chat on top of the local Bot API emulator, to try the bot as several
+people (a borrower, lenders, an admin) with no Telegram account."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+# Sandbox people: the demo data's Telegram ids, so their loans show up in the chat.
+PEOPLE = [
+    {"id": 910_001, "first_name": "Amara", "username": "demo_amara", "language_code": "en",
+     "role": "borrower"},
+    {"id": 910_004, "first_name": "João", "username": "demo_joao", "language_code": "pt-br",
+     "role": "lender"},
+    {"id": 910_005, "first_name": "Olga", "username": "demo_olga", "language_code": "ru",
+     "role": "lender"},
+    {"id": 910_003, "first_name": "Reza", "username": "demo_reza", "language_code": "fa",
+     "role": "borrower"},
+    {"id": 910_900, "first_name": "Admin", "username": "demo_admin", "language_code": "en",
+     "role": "admin"},
+]
+
+
+def sandbox(request: HttpRequest) -> HttpResponse:
+    if settings.TELEGRAM_BOT_TOKEN and not settings.DEBUG:
+        raise Http404("The sandbox runs only without a real bot token.")
+    return render(request, "sandbox/chat.html", {
+        "emulator_url": settings.SANDBOX_EMULATOR_URL,
+        "people": PEOPLE,
+    })
