@@ -2,8 +2,9 @@
 
 Money is an int of base units everywhere; it becomes text through core.common.formatting
 (Babel, in the user's locale, with Persian digits for Persian readers, re-exported here for
-the handlers) and text becomes base units only through `parse_amount`, which reads local separators and Persian, Arabic-Indic and Devanagari digits,
-and refuses to guess when a typed amount reads two ways in the user's language.
+the handlers) and text becomes base units only through `parse_amount`, which reads local
+separators and Persian, Arabic-Indic and Devanagari digits, and refuses to guess when a typed
+amount reads two ways in the user's language.
 """
 
 from __future__ import annotations
