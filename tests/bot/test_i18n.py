@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,12 +31,57 @@ KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2)
             "ngettext_lazy": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
+SOURCE_FOLDERS = ["bot", "core"]
+TEMPLATE_FOLDERS = ["bot/templates", "core/templates", "core/*/templates"]
+
+TRANSLATE_TAG = re.compile(
+    r"""{%\s*(?:translate|trans)\s+(?P<quote>["'])(?P<text>.*?)(?P=quote)[^%]*%}""", re.DOTALL)
+BLOCK_TAG = re.compile(
+    r"{%\s*(?:blocktranslate|blocktrans)\b(?P<options>[^%]*)%}(?P<body>.*?)"
+    r"{%\s*end(?:blocktranslate|blocktrans)\s*%}", re.DOTALL)
+PLURAL_TAG = re.compile(r"{%\s*plural\s*%}")
+TEMPLATE_VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
+
+
+def block_message(body: str, trimmed: bool) -> str:
+    """The msgid Django looks up for a blocktranslate body: {{ name }} becomes %(name)s."""
+    if trimmed:
+        body = " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+    return TEMPLATE_VARIABLE.sub(r"%(\1)s", body.replace("%", "%%"))
+
+
+def template_messages(text: str) -> set:
+    """Messages of {% translate %} and {% blocktranslate %} (babel has no Django extractor)."""
+    found = {match["text"] for match in TRANSLATE_TAG.finditer(text)}
+    for match in BLOCK_TAG.finditer(text):
+        trimmed = "trimmed" in match["options"].split()
+        parts = [block_message(part, trimmed) for part in PLURAL_TAG.split(match["body"], 1)]
+        found.add(parts[0] if len(parts) == 1 else tuple(parts))
+    return found
+
+
 def source_messages() -> set:
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else tuple(message))
+    for folder in SOURCE_FOLDERS:
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+                str(ROOT / folder), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            found.add(message if isinstance(message, str) else tuple(message))
+    for pattern in TEMPLATE_FOLDERS:
+        for folder in ROOT.glob(pattern):
+            for template in sorted(folder.rglob("*.html")) + sorted(folder.rglob("*.txt")):
+                found |= template_messages(template.read_text(encoding="utf-8"))
     return found
+
+
+def test_the_template_extractor_reads_django_tags():
+    text = ('{% translate "Plain" %}{% trans \'Short\' as short %}'
+            '{% blocktranslate with expires=x|date:"DATETIME_FORMAT" %}Ends at {{ expires }} '
+            '(100%){% endblocktranslate %}'
+            '{% blocktrans count n=items|length %}{{ n }} item{% plural %}{{ n }} items'
+            '{% endblocktrans %}')
+    assert template_messages(text) == {"Plain", "Short", "Ends at %(expires)s (100%%)",
+                                       ("%(n)s item", "%(n)s items")}
+    assert "This link works once and expires at %(expires)s (UTC)." in source_messages()
 
 
 def catalog(language: str):
@@ -62,8 +108,6 @@ def test_every_catalog_translates_every_message_of_the_bot(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_translations_keep_every_placeholder(language):
-    import re
-
     placeholder = re.compile(r"%\((\w+)\)[sd]")
     for message in catalog(language):
         if not message.id:

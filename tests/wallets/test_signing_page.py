@@ -75,5 +75,6 @@ def test_the_page_renders_right_to_left_for_persian(site, browser_page):
     browser_page.goto(f"{site}/s/{token}/")
     assert browser_page.get_attribute("html", "dir") == "rtl"
     assert browser_page.get_attribute("html", "lang") == "fa"
+    assert browser_page.inner_text("h1") == "کیف پول خود را متصل کنید"
     screenshot(browser_page, "signing-link-wallet-fa")
     assert browser_page.errors == []
