@@ -112,3 +112,23 @@ def chain(tmp_path_factory):
                     deployment=Deployment.for_chain(31337, path=folder / "addresses.json"))
     finally:
         dev_chain.stop()
+
+
+def people_on_chain(chain: Chain, settings, keys: dict[str, str], *, first_telegram_id: int,
+                    suffix: str, tokens: int) -> dict:
+    """Point the app at the test chain, index only what happens from now on (each test's
+    database starts empty), give every wallet `tokens` base units, and give alice (a borrower),
+    bob and charlie (lenders) accounts linked to their wallets."""
+    from core.wallets.models import ChainCursor
+    from tests import factories
+
+    settings.ONCHAIN_ADDRESSES_FILE = chain.addresses_file
+    ChainCursor.objects.create(chain_id=31337, next_block=chain.w3.eth.block_number + 1)
+    for key in keys.values():
+        chain.faucet(key, tokens)
+    people = {}
+    for offset, name in enumerate(("alice", "bob", "charlie")):
+        make = factories.borrower if name == "alice" else factories.lender
+        people[name] = make(telegram_id=first_telegram_id + offset, username=f"{name}_{suffix}",
+                            wallet=Account.from_key(keys[name]).address)
+    return people

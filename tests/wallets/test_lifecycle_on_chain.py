@@ -15,11 +15,11 @@ from core.loans import services as loans
 from core.loans.models import FundingPosition, Repayment
 from core.loans.states import LoanState
 from core.wallets import actions
-from core.wallets.models import ChainCursor, ChainLog, SigningStatus
+from core.wallets.models import ChainLog, SigningStatus
 from core.wallets.reconciliation import reconciliation_run
 from onchain.transactions import Builder
 from tests import factories
-from tests.chain import dev_key
+from tests.chain import dev_key, people_on_chain
 
 pytestmark = pytest.mark.django_db
 USD = factories.USD
@@ -43,18 +43,8 @@ def rewound_chain(chain):
 
 @pytest.fixture
 def world(rewound_chain, settings):
-    chain = rewound_chain
-    settings.ONCHAIN_ADDRESSES_FILE = chain.addresses_file
-    # This test's database starts empty: index only what happens from now on.
-    ChainCursor.objects.create(chain_id=31337, next_block=chain.w3.eth.block_number + 1)
-    for name in KEYS:
-        chain.faucet(KEYS[name], 1_000 * USD)
-    return {
-        "alice": factories.borrower(telegram_id=4301, username="alice_l", wallet=address("alice")),
-        "bob": factories.lender(telegram_id=4302, username="bob_l", wallet=address("bob")),
-        "charlie": factories.lender(telegram_id=4303, username="charlie_l",
-                                    wallet=address("charlie")),
-    }
+    return people_on_chain(rewound_chain, settings, KEYS, first_telegram_id=4301, suffix="l",
+                           tokens=1_000 * USD)
 
 
 def sign(chain, name, created):

@@ -11,9 +11,9 @@ from core.ledger.selectors import kind_balance, trial_balance
 from core.loans.models import FundingPosition, Installment
 from core.loans.states import LoanState
 from core.wallets import actions
-from core.wallets.models import ChainCursor, ChainLog, SigningStatus
+from core.wallets.models import ChainLog, SigningStatus
 from tests import factories
-from tests.chain import dev_key
+from tests.chain import dev_key, people_on_chain
 
 pytestmark = pytest.mark.django_db
 USD = factories.USD
@@ -26,18 +26,8 @@ def address(name: str) -> str:
 
 @pytest.fixture
 def world(chain, settings):
-    settings.ONCHAIN_ADDRESSES_FILE = chain.addresses_file
-    # This test's database starts empty: index only what happens from now on.
-    ChainCursor.objects.create(chain_id=31337, next_block=chain.w3.eth.block_number + 1)
-    for name in KEYS:
-        chain.faucet(KEYS[name], 2_000 * USD)
-    people = {
-        "alice": factories.borrower(telegram_id=4001, username="alice_c", wallet=address("alice")),
-        "bob": factories.lender(telegram_id=4002, username="bob_c", wallet=address("bob")),
-        "charlie": factories.lender(telegram_id=4003, username="charlie_c",
-                                    wallet=address("charlie")),
-    }
-    return people
+    return people_on_chain(chain, settings, KEYS, first_telegram_id=4001, suffix="c",
+                           tokens=2_000 * USD)
 
 
 def test_open_fund_draw_repay_claim_ends_with_ledger_equal_to_chain(chain, world):

@@ -15,7 +15,7 @@ from core.wallets.models import ChainCursor, ReconciliationRun
 from core.wallets.reconciliation import Difference, reconciliation_run
 from onchain.transactions import Builder
 from tests import factories
-from tests.chain import dev_key
+from tests.chain import dev_key, people_on_chain
 
 pytestmark = pytest.mark.django_db
 USD = factories.USD
@@ -29,22 +29,14 @@ def address(name: str) -> str:
 
 @pytest.fixture
 def world(chain, settings):
-    settings.ONCHAIN_ADDRESSES_FILE = chain.addresses_file
     settings.ADMIN_TELEGRAM_IDS = ADMIN_IDS
-    # This test's database starts empty: index only what happens from now on.
-    ChainCursor.objects.create(chain_id=31337, next_block=chain.w3.eth.block_number + 1)
-    for name in KEYS:
-        chain.faucet(KEYS[name], 2_000 * USD)
+    people = people_on_chain(chain, settings, KEYS, first_telegram_id=4201, suffix="r",
+                             tokens=2_000 * USD)
     for telegram_id in ADMIN_IDS:
         users.user_get_or_create_from_telegram(telegram_id=telegram_id,
                                                username=f"admin{telegram_id}",
                                                language_code="en")
-    return {
-        "alice": factories.borrower(telegram_id=4201, username="alice_r", wallet=address("alice")),
-        "bob": factories.lender(telegram_id=4202, username="bob_r", wallet=address("bob")),
-        "charlie": factories.lender(telegram_id=4203, username="charlie_r",
-                                    wallet=address("charlie")),
-    }
+    return people
 
 
 def sign(chain, name, created):
