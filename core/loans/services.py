@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from core.common.errors import ServiceError
@@ -411,10 +411,6 @@ def loan_refresh_lateness(*, loan: Loan, now: datetime | None = None) -> Loan:
         _refresh_lateness(locked, now=now or timezone.now())
     loan.refresh_from_db()
     return loan
-
-
-def loan_total_claimed(*, loan: Loan) -> int:
-    return loan.positions.aggregate(total=Sum("claimed"))["total"] or 0
 
 
 def loans_refresh_lateness_due(*, now: datetime | None = None, chunk: int = 500) -> int:

@@ -26,3 +26,8 @@ def user_search(*, query: str, limit: int = 20) -> list[TelegramUser]:
     if query.lower().startswith("0x"):
         return list(TelegramUser.objects.filter(wallet_address__iexact=query)[:limit])
     return list(TelegramUser.objects.filter(username__iexact=query)[:limit])
+
+
+def user_by_wallet(*, address: str) -> TelegramUser | None:
+    """The account whose verified wallet this is (addresses compare case-insensitively)."""
+    return TelegramUser.objects.filter(wallet_address__iexact=address).first()

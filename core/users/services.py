@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.common.errors import ServiceError
 from core.users.models import KycTier, TelegramUser
+from core.users.selectors import user_by_wallet
 
 _LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -97,9 +98,8 @@ def user_link_wallet(*, user: TelegramUser, address: str) -> TelegramUser:
     """Store a wallet address whose ownership was already proven by a signature."""
     if not _ADDRESS.match(address):
         raise ServiceError("That is not a wallet address.", code="bad_address")
-    taken = (TelegramUser.objects.filter(wallet_address__iexact=address)
-             .exclude(pk=user.pk).exists())
-    if taken:
+    holder = user_by_wallet(address=address)
+    if holder is not None and holder.pk != user.pk:
         raise ServiceError("This wallet is already linked to another account.",
                            code="wallet_taken")
     user.wallet_address = address

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -22,9 +20,9 @@ from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
 from core.users.models import TelegramUser
 from core.wallets.models import SigningKind, SigningRequest
+from core.wallets.rpc import current_deployment
 from core.wallets.services import DEFAULT_TTL, signing_request_create
 from onchain.approvals import LoanApproval, grade_code, sign_loan_approval
-from onchain.contracts import Deployment
 from onchain.transactions import Builder, UnsignedTx
 
 S = LoanState
@@ -34,13 +32,8 @@ class ActionRefused(ServiceError):
     code = "action_refused"
 
 
-@cache
-def _deployment(chain_id: int, path: str) -> Deployment:
-    return Deployment.for_chain(chain_id, path=Path(path))
-
-
 def builder() -> Builder:
-    return Builder(_deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE)))
+    return Builder(current_deployment())
 
 
 def _require_wallet(user: TelegramUser) -> None:
@@ -103,7 +96,7 @@ def open_loan_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest
     if not settings.UNDERWRITER_PRIVATE_KEY:
         raise ActionRefused(_("Loan listing is not available right now."), code="no_underwriter")
     now = timezone.now()
-    deployment = _deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE))
+    deployment = current_deployment()
     approval = LoanApproval(
         borrower=user.wallet_address, principal=loan.principal, total_due=loan.total_due,
         installments=loan.installments, interval=loan.interval_days * 86400,

@@ -19,6 +19,7 @@ from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.users.models import TelegramUser
+from core.users.selectors import user_by_wallet
 from core.wallets.chain_notifications import chain_event_notify
 from core.wallets.models import ChainLog, SigningRequest
 
@@ -41,7 +42,7 @@ def _loan(chain_loan_id: int) -> Loan:
 
 
 def _user(address: str, role: str) -> TelegramUser:
-    user = TelegramUser.objects.filter(wallet_address__iexact=address).first()
+    user = user_by_wallet(address=address)
     if user is None:
         raise NotApplicable(f"the {role} wallet {address} is not linked to any account")
     return user
@@ -92,7 +93,7 @@ def _repaid(entry: ChainLog, args: dict) -> None:
     recovered = ChainLog.objects.filter(chain_id=entry.chain_id, tx_hash=entry.tx_hash,
                                         name="Recovered", log_index__lt=entry.log_index).first()
     to_pool = recovered.args["toPool"] if recovered else 0
-    payer = TelegramUser.objects.filter(wallet_address__iexact=args["payer"]).first()
+    payer = user_by_wallet(address=args["payer"])
     loans.loan_record_repayment(loan=loan, amount=args["amount"], fee=args["fee"],
                                 premium=args["premium"], to_pool=to_pool, ref=entry.ref,
                                 payer=payer, at=entry.block_time)
@@ -147,7 +148,6 @@ def chain_log_undo(*, entry: ChainLog) -> None:
     if loan is None:
         return
     address = args.get("lender")
-    lender = (TelegramUser.objects.filter(wallet_address__iexact=address).first()
-              if address else None)
+    lender = user_by_wallet(address=address) if address else None
     loans_rollback.loan_undo_chain_event(loan=loan, name=entry.name, args=args, ref=entry.ref,
                                          lender=lender)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.loans.models import Loan
 from core.notifications.services import notification_enqueue
 from core.users.models import TelegramUser
+from core.users.selectors import user_by_wallet
 from core.wallets.models import ChainLog
 
 
@@ -35,7 +36,7 @@ def chain_event_notify(*, entry: ChainLog) -> None:
     if name == "LoanOpened":
         _tell(entry, borrower, "loan_listed", loan_id=loan.pk, amount=loan.principal)
     elif name == "Funded":
-        lender = TelegramUser.objects.filter(wallet_address__iexact=args["lender"]).first()
+        lender = user_by_wallet(address=args["lender"])
         if lender is not None:
             _tell(entry, lender, "funding_confirmed", loan_id=loan.pk, amount=args["amount"])
         if args["totalFunded"] == loan.principal:
@@ -63,6 +64,6 @@ def chain_event_notify(*, entry: ChainLog) -> None:
         for lender in _lenders(loan):
             _tell(entry, lender, "lender_loan_defaulted", loan_id=loan.pk, cover=args["cover"])
     elif name == "Claimed":
-        lender = TelegramUser.objects.filter(wallet_address__iexact=args["lender"]).first()
+        lender = user_by_wallet(address=args["lender"])
         if lender is not None:
             _tell(entry, lender, "claim_confirmed", loan_id=loan.pk, amount=args["amount"])

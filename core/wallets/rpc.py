@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import requests
 from django.conf import settings
@@ -25,5 +26,11 @@ def web3_client() -> Web3:
     return _web3(settings.RPC_URL)
 
 
+@cache
+def _deployment(chain_id: int, path: str) -> Deployment:
+    return Deployment.for_chain(chain_id, path=Path(path))
+
+
 def current_deployment() -> Deployment:
-    return Deployment.for_chain(settings.CHAIN_ID, path=settings.ONCHAIN_ADDRESSES_FILE)
+    """The configured chain's contracts; addresses are read once per process and settings."""
+    return _deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE))
