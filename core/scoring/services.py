@@ -144,7 +144,7 @@ def wallet_signal_refresh(*, user: TelegramUser, w3: Any = None) -> WalletSignal
         return None
     from web3 import Web3
 
-    from core.scoring.chain import wallet_activity
+    from onchain.wallet_activity import wallet_activity
 
     w3 = w3 or Web3(Web3.HTTPProvider(settings.RPC_URL, request_kwargs={"timeout": 10}))
     sent, first_ts = wallet_activity(w3, Web3.to_checksum_address(user.wallet_address))
