@@ -50,7 +50,8 @@ async def deliver_one(bot: Bot, message: OutboxMessage) -> None:
                             f"{error!r}")
         return
     try:
-        sent = await bot.send_message(chat_id=message.chat_id, text=rendered.text)
+        sent = await bot.send_message(chat_id=message.chat_id, text=rendered.text,
+                                       reply_markup=rendered.markup)
     except RetryAfter as error:
         await _settle(outbox_mark_retry, message=message, error=str(error),
                       retry_after=_seconds(error.retry_after))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -154,4 +154,5 @@ def build_handlers() -> Journey:
             CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("calc")),
         ],
         steps={AMOUNT: amount_typed, TERM: term_typed},
+        commands=[("calc", gettext_lazy("estimate the repayments of a loan"))],
     )

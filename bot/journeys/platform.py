@@ -38,13 +38,12 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await say(update, "\n".join([
-        _("Here is what I can do:"),
-        "/calc — " + _("estimate the repayments of a loan"),
-        "/language — " + _("change the language"),
-        "/cancel — " + _("stop what we are doing"),
-        "/help — " + _("show this list"),
-    ]))
+    """Every journey's commands, from the same registry as the bot's command menu."""
+    journeys: list[Journey] = context.application.bot_data.get("journeys", [])
+    lines = [_("Here is what I can do:")]
+    lines += [f"/{command} — {description}"
+              for journey in journeys for command, description in journey.commands]
+    await say(update, "\n".join(lines))
 
 
 async def language(update: Update, context: BotContext) -> None:
@@ -91,7 +90,6 @@ def build_handlers() -> Journey:
         ],
         commands=[
             ("start", gettext_lazy("start over")),
-            ("calc", gettext_lazy("estimate the repayments of a loan")),
             ("language", gettext_lazy("change the language")),
             ("cancel", gettext_lazy("stop what we are doing")),
             ("help", gettext_lazy("show what I can do")),

@@ -72,3 +72,11 @@ def format_percent_bps(bps: int, language: str) -> str:
 def format_date(value: dt.date | dt.datetime, language: str) -> str:
     return localize_digits(babel_format_date(value, format="long", locale=babel_locale(language)),
                            language)
+
+
+def format_time(value: dt.datetime, language: str) -> str:
+    """A short clock time in UTC (the zone the bot states next to it)."""
+    from babel.dates import format_time as babel_format_time
+
+    return localize_digits(babel_format_time(value, format="short", tzinfo=dt.UTC,
+                                             locale=babel_locale(language)), language)

@@ -205,3 +205,19 @@ def test_a_locale_decimal_with_cents_is_never_ambiguous(units, language):
 def test_persian_output_uses_persian_digits_only():
     text = localize_digits("Loan 1234567890", "fa")
     assert text == "Loan ۱۲۳۴۵۶۷۸۹۰"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_catalog_defines_a_message_twice(language):
+    path = ROOT / "locale" / FOLDERS[language] / "LC_MESSAGES" / "django.po"
+    ids, current = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            current = [line[6:]]
+        elif current is not None and line.startswith('"'):
+            current.append(line)
+        elif current is not None:
+            ids.append("".join(current))
+            current = None
+    twice = sorted({text for text in ids if ids.count(text) > 1})
+    assert not twice, f"{language} defines these more than once: {twice}"
