@@ -7,18 +7,21 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-# Sandbox people: the demo data's Telegram ids, so their loans show up in the chat.
+from core.wallets.devwallet import dev_accounts
+
+# Sandbox people: the demo data's Telegram ids, so their loans show up in the chat. Each signs
+# with their own anvil dev account by default (5-9: 0-4 also act for the platform).
 PEOPLE = [
     {"id": 910_001, "first_name": "Amara", "username": "demo_amara", "language_code": "en",
-     "role": "borrower"},
+     "role": "borrower", "dev_account": 5},
     {"id": 910_004, "first_name": "João", "username": "demo_joao", "language_code": "pt-br",
-     "role": "lender"},
+     "role": "lender", "dev_account": 6},
     {"id": 910_005, "first_name": "Olga", "username": "demo_olga", "language_code": "ru",
-     "role": "lender"},
+     "role": "lender", "dev_account": 7},
     {"id": 910_003, "first_name": "Reza", "username": "demo_reza", "language_code": "fa",
-     "role": "borrower"},
+     "role": "borrower", "dev_account": 8},
     {"id": 910_900, "first_name": "Admin", "username": "demo_admin", "language_code": "en",
-     "role": "admin"},
+     "role": "admin", "dev_account": 9},
 ]
 
 
@@ -28,4 +31,6 @@ def sandbox(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/chat.html", {
         "emulator_url": settings.SANDBOX_EMULATOR_URL,
         "people": PEOPLE,
+        # Empty unless DEBUG on the local chain: then signing links open with a dev wallet.
+        "dev_accounts": dev_accounts(),
     })

@@ -3,25 +3,29 @@
 Token locations: a user's wallet (outside the contracts), a loan's escrow (funded principal
 held by the LoanBook), each lender's claimable balance per loan, the loan's undistributed
 rounding remainder, the treasury's fees and the backstop pool.
+
+Entries go into a LedgerBatch (the loan services' unit of work), which writes them with bulk
+inserts when the money event, or a whole batch of chain events, is done.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from core.ledger.models import AccountKind, JournalEntry
-from core.ledger.services import account_get_or_create, journal_post
+from core.ledger.models import AccountKind
+from core.ledger.services import AccountSpec, LedgerBatch
 from core.loans.models import Loan
 from core.users.models import TelegramUser
 
 
-def _account(kind: str, *, user: TelegramUser | None = None, loan: Loan | None = None):
-    return account_get_or_create(kind=kind, user=user, loan=loan)
+def _account(kind: str, *, user: TelegramUser | None = None,
+             loan: Loan | None = None) -> AccountSpec:
+    return AccountSpec(kind=kind, user=user, loan=loan)
 
 
-def post_funding(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
-                 occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_funding(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser,
+                 amount: int, occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Loan #{loan.pk} funded by {lender}", loan=loan,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.LOAN_ESCROW, loan=loan), amount),
@@ -29,9 +33,9 @@ def post_funding(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
     )
 
 
-def post_refund(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
-                occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_refund(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser,
+                amount: int, occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Loan #{loan.pk} refunded to {lender}", loan=loan,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=lender), amount),
@@ -39,8 +43,9 @@ def post_refund(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
     )
 
 
-def post_drawdown(*, key: str, loan: Loan, occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_drawdown(*, ledger: LedgerBatch, key: str, loan: Loan,
+                  occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Loan #{loan.pk} drawn down", loan=loan, occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=loan.borrower), loan.principal),
                (_account(AccountKind.LOAN_ESCROW, loan=loan), -loan.principal)],
@@ -54,10 +59,11 @@ def _distribution_lines(loan: Loan, shares: dict[TelegramUser, int], remainder: 
     return lines
 
 
-def post_repayment(*, key: str, loan: Loan, payer: TelegramUser, amount: int, fee: int,
-                   premium: int, to_pool: int, shares: dict[TelegramUser, int], remainder: int,
-                   meta: dict, occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_repayment(*, ledger: LedgerBatch, key: str, loan: Loan, payer: TelegramUser,
+                   amount: int, fee: int, premium: int, to_pool: int,
+                   shares: dict[TelegramUser, int], remainder: int, meta: dict,
+                   occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Loan #{loan.pk} repayment", loan=loan, meta=meta,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=payer), -amount),
@@ -67,9 +73,10 @@ def post_repayment(*, key: str, loan: Loan, payer: TelegramUser, amount: int, fe
     )
 
 
-def post_cover(*, key: str, loan: Loan, cover: int, shares: dict[TelegramUser, int],
-               remainder: int, occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_cover(*, ledger: LedgerBatch, key: str, loan: Loan, cover: int,
+               shares: dict[TelegramUser, int], remainder: int,
+               occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Loan #{loan.pk} default covered by the backstop pool", loan=loan,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.BACKSTOP_POOL), -cover),
@@ -77,9 +84,9 @@ def post_cover(*, key: str, loan: Loan, cover: int, shares: dict[TelegramUser, i
     )
 
 
-def post_claim(*, key: str, loan: Loan, lender: TelegramUser, amount: int,
-               occurred_at: datetime | None = None) -> JournalEntry:
-    return journal_post(
+def post_claim(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser, amount: int,
+               occurred_at: datetime | None = None) -> None:
+    ledger.post(
         key=key, description=f"Lender {lender} claimed from loan #{loan.pk}", loan=loan,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=lender), amount),

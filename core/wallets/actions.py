@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from web3.exceptions import Web3Exception
 
 from core.common.errors import ServiceError
 from core.common.formatting import format_amount
@@ -20,9 +21,15 @@ from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
 from core.users.models import TelegramUser
 from core.wallets.models import SigningKind, SigningRequest
-from core.wallets.rpc import current_deployment
+from core.wallets.rpc import (
+    TRANSIENT_RPC_ERRORS,
+    current_deployment,
+    loan_book_min_ticket,
+    web3_client,
+)
 from core.wallets.services import DEFAULT_TTL, signing_request_create
 from onchain.approvals import LoanApproval, grade_code, sign_loan_approval
+from onchain.contracts import DeploymentMissing
 from onchain.transactions import Builder, UnsignedTx
 
 S = LoanState
@@ -58,6 +65,8 @@ def _step_label(step: UnsignedTx, amount: int | None, language: str) -> str:
         "pool_deposit": _("Deposit into the backstop pool"),
         "pool_request_withdraw": _("Ask to withdraw from the backstop pool"),
         "pool_withdraw": _("Withdraw from the backstop pool"),
+        "pause": _("Pause the contract"),
+        "unpause": _("Resume the contract"),
     }
     return labels.get(step.step, step.step)
 
@@ -125,6 +134,13 @@ def fund_request(*, user: TelegramUser, loan: Loan, amount: int) -> tuple[Signin
     if amount <= 0 or amount > loan.left_to_fund:
         raise ActionRefused(_("Choose an amount up to %(left)s.") % {
             "left": format_amount(loan.left_to_fund, user.language)}, code="bad_amount")
+    ticket = loan_book_min_ticket()
+    if amount < loan.left_to_fund and amount < ticket:
+        # The LoanBook refuses a small ticket unless it fills the loan: say so before signing.
+        raise ActionRefused(_("The smallest amount is %(min)s, unless it completes the loan "
+                              "(%(left)s left).") % {
+            "min": format_amount(ticket, user.language),
+            "left": format_amount(loan.left_to_fund, user.language)}, code="below_min_ticket")
     _require_wallet(user)
     with translation.override(user.language):
         summary = _("Fund loan #%(id)s with %(amount)s.") % {
@@ -240,3 +256,63 @@ def pool_withdraw_request(*, user: TelegramUser, shares: int,
             summary = _("Ask to withdraw from the backstop pool. After the cooldown you can "
                         "take the money out.")
         return _create(user=user, kind=SigningKind.POOL_WITHDRAW, steps=steps, summary=summary)
+
+
+# The contracts an admin pauses together: LoanBook (listing, funding, drawdown, cancel, expire,
+# markDefault) and the backstop pool (deposits). Repayments, claims, refunds and pool
+# withdrawals go on while paused: that money belongs to the users.
+PAUSABLE = ("LoanBook", "LiquidityBackstopPool")
+
+
+def contracts_paused() -> dict[str, bool]:
+    """Whether each pausable contract is paused now, read from the chain."""
+    w3, deployment = web3_client(), current_deployment()
+    return {name: deployment.contract(name, w3).functions.paused().call() for name in PAUSABLE}
+
+
+def _pause_steps(wallet: str, *, paused: bool) -> list[UnsignedTx]:
+    """One step per contract not yet in the wanted state; the wallet must hold PAUSER_ROLE
+    on each (the deploy script grants it to the deployer)."""
+    steps = []
+    try:
+        w3, deployment = web3_client(), current_deployment()
+        pause_builder = Builder(deployment)
+        for name in PAUSABLE:
+            functions = deployment.contract(name, w3).functions
+            if not functions.hasRole(functions.PAUSER_ROLE().call(), wallet).call():
+                raise ActionRefused(_("Your wallet may not pause the contracts: it does not "
+                                      "hold the pauser role."), code="not_pauser")
+            if functions.paused().call() != paused:
+                steps += pause_builder.pause(name, paused=paused)
+    except (*TRANSIENT_RPC_ERRORS, Web3Exception, DeploymentMissing) as exc:
+        raise ActionRefused(_("The chain cannot be reached right now. Please try again in a "
+                              "minute."), code="chain_unavailable") from exc
+    return steps
+
+
+def _pause_request(*, user: TelegramUser, paused: bool) -> tuple[SigningRequest, str]:
+    if not user.is_admin:
+        raise ActionRefused(_("Only an admin can pause or resume the contracts."),
+                            code="not_admin")
+    _require_wallet(user)
+    steps = _pause_steps(user.wallet_address, paused=paused)
+    if not steps:
+        raise ActionRefused(_("The contracts are already paused.") if paused else
+                            _("The contracts are already running."), code="no_change")
+    with translation.override(user.language):
+        summary = (_("Pause the contracts: no new loans, funding, drawdowns, cancellations, "
+                     "defaults or pool deposits until you resume them. Repayments, claims, "
+                     "refunds and pool withdrawals go on.") if paused else
+                   _("Resume the contracts: listing, funding, drawdowns, cancellations, "
+                     "defaults and pool deposits work again."))
+        return _create(user=user, kind=SigningKind.PAUSE if paused else SigningKind.UNPAUSE,
+                       steps=steps, summary=summary)
+
+
+def pause_request(*, user: TelegramUser) -> tuple[SigningRequest, str]:
+    """An admin pauses LoanBook and the pool from their own wallet (which holds PAUSER_ROLE)."""
+    return _pause_request(user=user, paused=True)
+
+
+def unpause_request(*, user: TelegramUser) -> tuple[SigningRequest, str]:
+    return _pause_request(user=user, paused=False)

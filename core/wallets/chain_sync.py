@@ -19,7 +19,8 @@ from django.db import transaction
 from web3 import Web3
 from web3.exceptions import BlockNotFound
 
-from core.wallets.chain_apply import chain_log_apply, chain_log_undo
+from core.common.bulk import copy_insert
+from core.wallets.chain_apply import chain_log_undo, chain_logs_apply
 from core.wallets.models import (
     ChainBlock,
     ChainCursor,
@@ -97,13 +98,14 @@ def _store(chain_id: int, events: list[ChainEvent], times: dict[int, datetime]) 
         return []
     in_batch = ChainLog.objects.filter(chain_id=chain_id,
                                        tx_hash__in={event.tx_hash.lower() for event in events})
-    ChainLog.objects.bulk_create(
+    copy_insert(
+        ChainLog,
         [ChainLog(chain_id=chain_id, tx_hash=event.tx_hash.lower(), log_index=event.log_index,
                   block_number=event.block_number, block_hash=event.block_hash,
                   block_time=times[event.block_number], contract=event.contract,
                   name=event.name, args=_jsonable(event.args))
          for event in events],
-        ignore_conflicts=True)  # a log stored before stays as it was
+        skip_conflicts=True)  # a log stored before stays as it was
     stored = {(entry.tx_hash, entry.log_index): entry for entry in in_batch}
     return [stored[(event.tx_hash.lower(), event.log_index)] for event in events]
 
@@ -148,8 +150,7 @@ def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_bl
             blocks = {n: w3.eth.get_block(n) for n in {e.block_number for e in events} | {end}}
             times = {n: datetime.fromtimestamp(b["timestamp"], tz=UTC) for n, b in blocks.items()}
             entries = _store(chain_id, events, times)
-            applied = sum(chain_log_apply(entry=entry) for entry in entries
-                          if entry.applied_at is None)
+            applied = chain_logs_apply(entries=entries)
             for tx_hash in _awaited_tx_hashes(entry.tx_hash for entry in entries):
                 signing_requests_confirm_tx(tx_hash=tx_hash, success=True)
             ChainBlock.objects.bulk_create(

@@ -34,3 +34,25 @@ def _deployment(chain_id: int, path: str) -> Deployment:
 def current_deployment() -> Deployment:
     """The configured chain's contracts; addresses are read once per process and settings."""
     return _deployment(settings.CHAIN_ID, str(settings.ONCHAIN_ADDRESSES_FILE))
+
+
+MIN_TICKET_CACHE_S = 300
+# The LoanBook's constructor default, used only while the node cannot be asked.
+DEFAULT_MIN_TICKET = 10 * 10**6
+
+
+def loan_book_min_ticket() -> int:
+    """The smallest partial funding the LoanBook accepts (admins can change it on chain)."""
+    from django.core.cache import cache
+
+    key = f"loanbook:min_ticket:{settings.CHAIN_ID}"
+    cached = cache.get(key)
+    if cached is not None:
+        return int(cached)
+    try:
+        ticket = int(current_deployment().contract("LoanBook", web3_client())
+                     .functions.minTicket().call())
+    except TRANSIENT_RPC_ERRORS:
+        return DEFAULT_MIN_TICKET
+    cache.set(key, ticket, MIN_TICKET_CACHE_S)
+    return ticket

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.wallets import views
+from core.wallets import devwallet, views
 
 app_name = "wallets"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("s/<str:token>/message", views.link_message, name="link_message"),
     path("s/<str:token>/verify", views.link_verify, name="link_verify"),
     path("s/<str:token>/submitted", views.report_transactions, name="submitted"),
+    path("dev/wallet/rpc", devwallet.dev_wallet_rpc, name="dev_wallet_rpc"),
 ]

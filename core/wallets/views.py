@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from core.wallets import services
+from core.wallets.devwallet import dev_accounts, dev_wallet_enabled
 from core.wallets.models import SigningKind, SigningStatus
 from core.wallets.selectors import signing_page_context
 
@@ -46,7 +48,22 @@ def signing_page(request: HttpRequest, token: str):
         return render(request, "wallets/signing_missing.html", {"reason": str(exc)}, status=404)
     with translation.override(signing.user.language):
         context = signing_page_context(signing=signing, token=token)
+        context.update(_wallet_options())
+        context["client_config"] = {**context["client_config"],
+                                    "walletConnect": context["walletconnect"]}
         return render(request, "wallets/signing.html", context)
+
+
+def _wallet_options() -> dict:
+    """Which wallets the page offers besides the browser's own: WalletConnect when a project
+    id is configured, and anvil's dev accounts in DEBUG on the local chain only."""
+    project_id = settings.WALLETCONNECT_PROJECT_ID
+    options = {"walletconnect": {"projectId": project_id} if project_id else None,
+               "devwallet": None}
+    if dev_wallet_enabled():
+        options["devwallet"] = {"endpoint": reverse("wallets:dev_wallet_rpc"),
+                                "accounts": dev_accounts()}
+    return options
 
 
 @require_GET

@@ -3,7 +3,6 @@
 from eth_account import Account
 
 from onchain.wallet_activity import wallet_activity
-from tests.chain import dev_key
 
 
 def test_a_fresh_wallet_has_no_activity(chain):
@@ -11,9 +10,10 @@ def test_a_fresh_wallet_has_no_activity(chain):
 
 
 def test_activity_counts_sent_transactions_and_dates_the_first(chain):
-    key = dev_key(27)
+    # A wallet of its own: the dev accounts are shared with other chain tests.
+    account = Account.create()
+    key, address = account.key.to_0x_hex(), account.address
     chain.faucet(key, 1)  # gas money, then one faucet transaction
-    address = Account.from_key(key).address
     first_block = chain.w3.eth.block_number
     for _ in range(3):
         chain.w3.provider.make_request("evm_mine", [])

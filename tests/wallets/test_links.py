@@ -56,3 +56,4 @@ def test_the_qr_code_is_a_png():
 
     assert SigningLinks(page="https://x.example/s/t/", wallets={}, eip681=None).qr_png()[
         :8] == b"\x89PNG\r\n\x1a\n"
+

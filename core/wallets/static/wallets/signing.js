@@ -1,5 +1,6 @@
-// The signing page's client: connect the injected wallet, get onto the right chain, then either
-// sign the wallet-link message or send the prepared transactions in order and report them.
+// The signing page's client: connect the injected wallet (or WalletConnect, when configured),
+// get onto the right chain, then either sign the wallet-link message or send the prepared
+// transactions in order and report them.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("signing-config").textContent);
@@ -12,6 +13,10 @@
     notice.hidden = false;
     notice.className = "notice" + (kind ? " " + kind : "");
     notice.textContent = message;
+  }
+
+  function hideButtons() {
+    document.querySelectorAll("#go, #go-walletconnect").forEach((node) => { node.hidden = true; });
   }
 
   function fill(template, values) {
@@ -57,7 +62,7 @@
     const signer = await provider.getSigner(account);
     const signature = await signer.signMessage(message);
     await post("verify", { message: message, signature: signature });
-    button.hidden = true;
+    hideButtons();
     show(text.linked, "ok");
   }
 
@@ -78,7 +83,7 @@
       if (steps[i]) steps[i].classList.add("done");
     }
     await post("submitted", { tx_hashes: hashes });
-    button.hidden = true;
+    hideButtons();
     show(text.submitted, "ok");
     pollStatus();
   }
@@ -92,15 +97,38 @@
     }
   }
 
-  async function run() {
-    const ethereum = window.ethereum;
-    if (!ethereum) return show(text.noWallet, "bad");
-    button.disabled = true;
+  async function injectedWallet() {
+    return window.ethereum || null;
+  }
+
+  // WalletConnect (when the server has a project id): the bundle built by `make setup` shows
+  // its own QR code / wallet list and returns an EIP-1193 provider like an injected wallet.
+  async function walletConnect() {
+    const chainId = Number(BigInt(config.chain.chainId));
+    const provider = await window.LendgramWalletConnect.EthereumProvider.init({
+      projectId: config.walletConnect.projectId,
+      chains: [chainId],
+      rpcMap: { [chainId]: config.chain.rpcUrls[0] },
+      showQrModal: true,
+      metadata: { name: "Lendgram", description: document.title, url: location.origin,
+                  icons: [] },
+    });
+    await provider.connect();
+    return provider;
+  }
+
+  async function run(connect, trigger) {
+    trigger.disabled = true;
     try {
+      const ethereum = await connect();
+      if (!ethereum) {
+        trigger.disabled = false;
+        return show(text.noWallet, "bad");
+      }
       const accounts = await ethereum.request({ method: "eth_requestAccounts" });
       const account = ethers.getAddress(accounts[0]);
       if (config.expectedSender && account !== ethers.getAddress(config.expectedSender)) {
-        button.disabled = false;
+        trigger.disabled = false;
         return show(text.wrongAccount + " " + config.expectedSender, "bad");
       }
       await ensureChain(ethereum);
@@ -108,12 +136,16 @@
       if (config.kind === "link_wallet") await linkWallet(provider, account);
       else await sendTransactions(provider, account);
     } catch (error) {
-      button.disabled = false;
+      trigger.disabled = false;
       const rejected = error && (error.code === 4001 || error.code === "ACTION_REJECTED");
       show(rejected ? text.rejected : text.failed + " " + (error.shortMessage || error.message),
            "bad");
     }
   }
 
-  if (button) button.addEventListener("click", run);
+  if (button) button.addEventListener("click", () => run(injectedWallet, button));
+  const wcButton = document.getElementById("go-walletconnect");
+  if (wcButton && config.walletConnect) {
+    wcButton.addEventListener("click", () => run(walletConnect, wcButton));
+  }
 })();
