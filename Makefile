@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # Browser libraries come from npm and are served from Django's static files (never a CDN).
 ETHERS := core/static/vendor/ethers.umd.min.js
+# WalletConnect's npm UMD needs viem/lit/bs58 globals: esbuild bundles it into one file instead.
+WALLETCONNECT := core/static/vendor/walletconnect.min.js
 
-.PHONY: setup run test lint bench browser contracts deploy-contracts sync-abi clean
+.PHONY: setup run test lint bench browser contracts deploy-contracts sync-abi clean up down
 
-setup: $(VENV)/.installed contracts/node_modules/.installed contracts $(ETHERS) browser
+setup: $(VENV)/.installed contracts/node_modules/.installed contracts $(ETHERS) $(WALLETCONNECT) browser
 	$(PY) manage.py migrate --noinput -v0
 	$(VENV)/bin/pybabel -q compile -d locale -D django
 
@@ -32,6 +34,9 @@ node_modules/.installed: package.json package-lock.json
 $(ETHERS): node_modules/.installed
 	mkdir -p $(dir $@)
 	cp node_modules/ethers/dist/ethers.umd.min.js $@
+
+$(WALLETCONNECT): node_modules/.installed core/wallets/assets/walletconnect.js
+	npm run --silent build:walletconnect
 
 # Page tests drive Debian's chromium (Playwright's own browser download does not work here).
 browser:
@@ -66,6 +71,17 @@ test: setup lint
 
 bench: setup
 	@set -e; for bench in bench/*.py; do echo "== $$bench"; $(PY) $$bench; done
+
+# The production-like stack of infra/ (Docker with the compose plugin; needs a .env with at
+# least DJANGO_SECRET_KEY, see .env.example).
+COMPOSE := docker compose --env-file .env -f infra/docker-compose.yml --project-name lendgram
+
+up:
+	@test -f .env || { echo "Copy .env.example to .env and set DJANGO_SECRET_KEY first"; exit 1; }
+	$(COMPOSE) up --build --detach --wait
+
+down:
+	$(COMPOSE) down
 
 clean:
 	rm -rf $(VENV) var build node_modules core/static/vendor contracts/node_modules \

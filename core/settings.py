@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "core.chat",
     "core.wallets",
     "core.devtools",
+    "core.ops",
+    "core.web",
     "bot",
 ]
 
@@ -100,9 +102,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to "not cached" when Redis is down (core/common/cache.py).
+            "BACKEND": "core.common.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "lendgram",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -143,7 +147,11 @@ STATICFILES_DIRS = [BASE_DIR / "core" / "static"]
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # A message taken by a worker that died unacknowledged (acks_late tasks) is given to
+    # another worker after the visibility timeout; it must exceed the longest task.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S") or "3600"),
+        "socket_connect_timeout": 2}
 else:
     CELERY_BROKER_URL = "filesystem://"
     for _folder in ("queue", "processed", "control"):
@@ -159,7 +167,10 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_ACKS_LATE = False  # set per task, only where the task is idempotent
+# A worker outlives a broker outage: it keeps reconnecting instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -181,6 +192,9 @@ FUNDING_WINDOW_DAYS = 7
 CHAIN = network_from_env()
 CHAIN_ID = CHAIN.chain_id
 RPC_URL = CHAIN.rpc_url
+# WalletConnect Cloud project id: set, the signing page offers WalletConnect next to the
+# browser's own wallet (the bundle is built by `make setup`, served from static files).
+WALLETCONNECT_PROJECT_ID = os.environ.get("WALLETCONNECT_PROJECT_ID", "")
 # Deployed contracts per chain id (written by `make deploy-contracts`).
 ONCHAIN_ADDRESSES_FILE = Path(os.environ.get("ONCHAIN_ADDRESSES_FILE",
                                             BASE_DIR / "onchain" / "addresses.json"))
@@ -193,20 +207,57 @@ UNDERWRITER_PRIVATE_KEY = os.environ.get("UNDERWRITER_PRIVATE_KEY") or (
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+# The bot's @username (without @): share links are t.me/<username>?start=...
+TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "LendgramBot").lstrip("@")
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot")
 ADMIN_TELEGRAM_IDS = env_int_list("ADMIN_TELEGRAM_IDS")
+# A channel (numeric id, e.g. -1001234567890, the bot an admin there) where new listings are
+# announced; 0: none. Channel posts have no reader language, so they use this one.
+LOANS_CHANNEL_ID = int(os.environ.get("LOANS_CHANNEL_ID") or "0")
+LOANS_CHANNEL_LANGUAGE = os.environ.get("LOANS_CHANNEL_LANGUAGE") or "en"
 
+# LOG_FORMAT=json: one JSON object a line (core/ops/logs.py). Either way private keys, tokens,
+# passwords in URLs and phone numbers are masked before a line is written.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "core.ops.logs.RedactSecrets"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "core.ops.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain",
+                             "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# Celery workers log through the handler above (JSON, redacted) instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Jobs and operations (issue 7): see .env.example -----------------------------------------
+# The keeper sends markDefault/expire. On the local anvil chain the default is anvil's account
+# 3, public knowledge: DEV ONLY; elsewhere it must be set (and funded with gas).
+KEEPER_PRIVATE_KEY = os.environ.get("KEEPER_PRIVATE_KEY") or (
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+    if CHAIN_ID == 31337 else "")
+KEEPER_SECONDS = float(os.environ.get("KEEPER_SECONDS") or "300")
+# Reminders go out from this UTC hour on (hourly runs after it catch a missed one).
+REMINDERS_HOUR_UTC = int(os.environ.get("REMINDERS_HOUR_UTC") or "8")
+DIGEST_HOUR_UTC = int(os.environ.get("DIGEST_HOUR_UTC") or "6")
+# /health answers 503 beyond these (core/ops/health.py).
+HEALTH_MAX_INDEXER_LAG_BLOCKS = int(os.environ.get("HEALTH_MAX_INDEXER_LAG_BLOCKS") or "100")
+HEALTH_MAX_OUTBOX_BACKLOG = int(os.environ.get("HEALTH_MAX_OUTBOX_BACKLOG") or "5000")
+HEALTH_MAX_OUTBOX_AGE_S = int(os.environ.get("HEALTH_MAX_OUTBOX_AGE_S") or "600")
+HEALTH_MAX_REVIEW_AGE_H = int(os.environ.get("HEALTH_MAX_REVIEW_AGE_H") or "72")
+HEALTH_CHECK_RPC = env_bool("HEALTH_CHECK_RPC", default=True)
+# /metrics: when set, scrapers must send "Authorization: Bearer <token>".
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# `manage.py runbot` serves its own /metrics here when set (0: off; see README).
+BOT_METRICS_PORT = int(os.environ.get("BOT_METRICS_PORT") or "0")
+BOT_METRICS_ADDR = os.environ.get("BOT_METRICS_ADDR") or "127.0.0.1"
 
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
@@ -223,6 +274,15 @@ CELERY_BEAT_SCHEDULE = {
     "scoring.sign_attestations": {"task": "scoring.sign_attestations", "schedule": 300.0},
     "scoring.post_attestations": {"task": "scoring.post_attestations", "schedule": 60.0},
     "scoring.review_sla_alert": {"task": "scoring.review_sla_alert", "schedule": 900.0},
+    "scoring.score_pending_applications": {"task": "scoring.score_pending_applications",
+                                           "schedule": 30.0},
+    # Hourly from the given hour: the first run of the day sends, later ones find it done.
+    "loans.send_reminders": {"task": "loans.send_reminders",
+                             "schedule": crontab(minute=5, hour=f"{REMINDERS_HOUR_UTC}-23")},
+    "loans.expire_listings": {"task": "loans.expire_listings", "schedule": KEEPER_SECONDS},
+    "loans.mark_defaults": {"task": "loans.mark_defaults", "schedule": KEEPER_SECONDS},
+    "notifications.admin_digest": {"task": "notifications.admin_digest",
+                                   "schedule": crontab(minute=15, hour=f"{DIGEST_HOUR_UTC}-23")},
 }
 
 # --- Bot platform (bot/): see .env.example ---------------------------------------------------
@@ -262,6 +322,9 @@ SCORING_CHUNK = int(os.environ.get("SCORING_CHUNK") or "5000")
 # Applications at or above this principal (base units) or this estimated PD (bps) go to review.
 SCORING_REVIEW_AMOUNT = int(os.environ.get("SCORING_REVIEW_AMOUNT") or str(1_000 * 10**6))
 SCORING_REVIEW_PD_BPS = int(os.environ.get("SCORING_REVIEW_PD_BPS") or "800")
+# Applications still unscored after this many seconds are queued again by the periodic sweep
+# (their task was lost, e.g. Redis was down when they were submitted).
+SCORING_PENDING_AFTER_S = float(os.environ.get("SCORING_PENDING_AFTER_S") or "60")
 # Review items older than this alert the admins.
 REVIEW_SLA_HOURS = int(os.environ.get("REVIEW_SLA_HOURS") or "24")
 # Lock files of the serial nonce manager when there is no Redis (one host).

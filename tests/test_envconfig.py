@@ -41,3 +41,16 @@ def test_booleans_and_lists(monkeypatch):
     monkeypatch.setenv("IDS", "1,x")
     with pytest.raises(ValueError):
         env_int_list("IDS")
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    reader = r"(?:os\.environ(?:\.get)?[\[(]|env_bool\(|env_int_list\()"
+    read = set(re.findall(reader + r'"([A-Z][A-Z0-9_]+)"',
+                          (root / "core" / "settings.py").read_text()))
+    documented = set(re.findall(r"^#? *([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(),
+                                re.M))
+    assert len(read) > 20
+    assert read - documented == set()

@@ -40,3 +40,15 @@ class OutboxMessage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.template_key} -> {self.chat_id} ({self.status})"
+
+
+class Broadcast(TimeStampedModel):
+    """A message an admin sent to every reachable user; each copy is an outbox row."""
+
+    author = models.ForeignKey(TelegramUser, null=True, on_delete=models.SET_NULL,
+                               related_name="broadcasts")
+    text = models.TextField()
+    recipients = models.PositiveIntegerField(default=0, help_text="Copies queued.")
+
+    def __str__(self) -> str:
+        return f"broadcast #{self.pk} to {self.recipients}"

@@ -7,12 +7,15 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
-from core.notifications.models import OutboxMessage, OutboxStatus
+from core.notifications.models import Broadcast, OutboxMessage, OutboxStatus
 from core.users.models import TelegramUser
 
 MAX_ATTEMPTS = 8
+BROADCAST_MAX_CHARS = 3500  # Telegram takes 4096; the header and its translation need room
+BROADCAST_BATCH = 1000
 CLAIM_TTL = timedelta(minutes=2)
 
 
@@ -34,7 +37,7 @@ def notification_enqueue_to_chat(
 
 def _enqueue(*, recipient, chat_id, template_key, dedupe_key, params):
     if not dedupe_key or not template_key:
-        raise ServiceError("An outbox message needs a template and a dedupe key.")
+        raise ServiceError(_("An outbox message needs a template and a dedupe key."))
     existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
@@ -96,3 +99,36 @@ def outbox_mark_failed(*, message: OutboxMessage, error: str) -> None:
     """A permanent failure (blocked bot, missing chat): never retried."""
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=OutboxStatus.FAILED, claimed_until=None, last_error=error[:2000])
+
+
+def broadcast_enqueue(*, author: TelegramUser, text: str) -> Broadcast:
+    """Queue one copy of an admin's message to every reachable user (the author too).
+
+    Each copy's dedupe key is the broadcast and the recipient, so a retried or concurrent
+    run never sends anyone the same broadcast twice. Users are read in keyset batches.
+    """
+    if not author.is_admin:
+        raise ServiceError(_("Only an admin can send a broadcast."), code="not_admin")
+    text = text.strip()
+    if not text:
+        raise ServiceError(_("A broadcast needs some text."), code="empty")
+    if len(text) > BROADCAST_MAX_CHARS:
+        raise ServiceError(_("A broadcast can have at most %(count)s characters.")
+                           % {"count": BROADCAST_MAX_CHARS}, code="too_long")
+    with transaction.atomic():
+        broadcast = Broadcast.objects.create(author=author, text=text)
+        reachable = TelegramUser.objects.filter(unreachable_since__isnull=True).order_by("pk")
+        params = {"broadcast_id": broadcast.pk, "text": text}
+        last_pk, queued, now = 0, 0, timezone.now()
+        while batch := list(reachable.filter(pk__gt=last_pk)
+                            .values_list("pk", "telegram_id")[:BROADCAST_BATCH]):
+            OutboxMessage.objects.bulk_create(
+                [OutboxMessage(recipient_id=pk, chat_id=telegram_id, template_key="broadcast",
+                               params=params, next_attempt_at=now,
+                               dedupe_key=f"broadcast:{broadcast.pk}:{pk}")
+                 for pk, telegram_id in batch], ignore_conflicts=True)
+            queued += len(batch)
+            last_pk = batch[-1][0]
+        broadcast.recipients = queued
+        broadcast.save(update_fields=["recipients", "updated_at"])
+    return broadcast

@@ -12,15 +12,26 @@ from core.scoring.selectors import borrower_id_ranges
 from onchain.nonces import TransientSendError
 
 
+# acks_late + reject_on_worker_lost on the idempotent tasks below: a worker killed mid-task
+# leaves the message unacknowledged, so it runs again; post_attestations keeps the early ack
+# (a re-run after a crash could send a transaction twice) and relies on its beat schedule.
 @shared_task(name="scoring.score_application", ignore_result=True,
              autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60,
-             max_retries=5)
+             max_retries=5, acks_late=True, reject_on_worker_lost=True)
 def score_application(loan_id: int) -> int:
     """Run right after the borrower submits: the offer is queued within seconds."""
     return services.loan_application_score(loan=Loan.objects.get(pk=loan_id)).pk
 
 
-@shared_task(name="scoring.rescore_all", ignore_result=True)
+@shared_task(name="scoring.score_pending_applications", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
+def score_pending_applications() -> int:
+    """Periodic safety net: applications whose scoring task was lost (broker down) get one."""
+    return services.applications_score_pending(older_than_s=settings.SCORING_PENDING_AFTER_S)
+
+
+@shared_task(name="scoring.rescore_all", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
 def rescore_all() -> int:
     """Nightly: fan the borrowers out in chunks; each chunk task is idempotent per night."""
     batch_key = services.nightly_batch_key()
@@ -32,7 +43,8 @@ def rescore_all() -> int:
 
 
 @shared_task(name="scoring.rescore_chunk", ignore_result=True, autoretry_for=(OperationalError,),
-             retry_backoff=True, retry_backoff_max=300, max_retries=5)
+             retry_backoff=True, retry_backoff_max=300, max_retries=5, acks_late=True,
+             reject_on_worker_lost=True)
 def rescore_chunk(first_id: int, last_id: int, batch_key: str) -> int:
     written = services.scores_rescore_range(first_id=first_id, last_id=last_id,
                                             batch_key=batch_key)
@@ -40,7 +52,8 @@ def rescore_chunk(first_id: int, last_id: int, batch_key: str) -> int:
     return written
 
 
-@shared_task(name="scoring.sign_attestations", ignore_result=True)
+@shared_task(name="scoring.sign_attestations", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
 def sign_attestations() -> int:
     total = 0
     while signed := services.scores_sign_pending(limit=settings.SCORING_CHUNK):
@@ -55,13 +68,15 @@ def post_attestations() -> dict:
     return services.scores_post_pending()
 
 
-@shared_task(name="scoring.review_sla_alert", ignore_result=True)
+@shared_task(name="scoring.review_sla_alert", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
 def review_sla_alert() -> int:
     return services.review_sla_alert()
 
 
 @shared_task(name="scoring.refresh_wallet_signal", ignore_result=True,
-             autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=3)
+             autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=3,
+             acks_late=True, reject_on_worker_lost=True)
 def refresh_wallet_signal(user_id: int) -> None:
     from core.users.models import TelegramUser
 

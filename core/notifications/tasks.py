@@ -1,0 +1,19 @@
+"""Celery jobs of the notifications app: thin wrappers around one service each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="notifications.admin_digest", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
+def admin_digest() -> int:
+    """Yesterday's figures to every admin, once (re-runs queue nothing new)."""
+    from core.notifications.digest import admin_digest_queue
+    from core.wallets.rpc import current_deployment, web3_client
+
+    try:
+        deployment = current_deployment()
+    except Exception:  # no contracts on this chain: the digest goes out without the pool
+        deployment = None
+    return admin_digest_queue(w3=web3_client(), deployment=deployment).queued
