@@ -12,6 +12,7 @@ from bot.conversation import BotContext
 from bot.fallback import build_fallbacks, on_error
 from bot.guard import FloodGate, make_prepare
 from bot.journeys import Journey, load_journeys
+from bot.metrics import MeteredSender
 from bot.sender import Sender
 
 # Not a secret: the local emulator accepts any token.
@@ -33,7 +34,7 @@ def build_application(*, token: str | None = None, base_url: str | None = None,
         .base_url(base_url)
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
         .context_types(ContextTypes(context=BotContext))
-        .rate_limiter(sender or Sender())
+        .rate_limiter(sender or MeteredSender())  # the Sender, counting outcomes
         .updater(None)  # updates come through bot.dispatcher (webhook view or runbot)
         # httpcore scans its whole pool on each request: a few connections are faster than
         # many, and 30 messages a second need only a handful in flight.

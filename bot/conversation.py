@@ -81,10 +81,9 @@ async def save_step(context: BotContext, step: str, *, draft: dict | None = None
                         user_id=session.user_id)
         session.nonce = ""
         return
-    stored = await run_in_db(chat_services.chat_session_save, chat_id=session.chat_id,
-                             user_id=session.user_id, step=step, draft=session.draft,
-                             new_nonce=True)
-    session.nonce = stored.nonce
+    session.nonce = await run_in_db(chat_services.chat_session_save, chat_id=session.chat_id,
+                                    user_id=session.user_id, step=step, draft=session.draft,
+                                    new_nonce=True)
 
 
 def transition(callback: Callback) -> Callback:

@@ -11,14 +11,16 @@ runs the calls on the test's own connection and transaction.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -49,8 +51,23 @@ def _guarded(function: Callable[P, R]) -> Callable[P, R]:
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
+        except (OperationalError, InterfaceError):
+            # A pool thread keeps its connection; after a database restart its first use
+            # fails on the dead socket. Reconnect and try once more, so that only a database
+            # that is really down fails the call. Safe because every function sent here is
+            # one unit of work (a read, or writes in one atomic block that rolled back).
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            log.info("database call failed; reconnecting and trying once more")
         except DatabaseError:
-            # The connection may be broken (a restarted server): the next call reconnects.
+            # The connection may be broken: the next call reconnects.
+            if connection.in_atomic_block is False:
+                connection.close()
+            raise
+        try:
+            return function(*args, **kwargs)
+        except DatabaseError:
             if connection.in_atomic_block is False:
                 connection.close()
             raise

@@ -20,6 +20,7 @@ from contextlib import suppress
 from telegram import Update
 from telegram.ext import Application
 
+from bot import metrics
 from bot.dbcall import in_db, run_in_db
 from core.chat import selectors as chat_selectors
 from core.chat import services as chat_services
@@ -54,32 +55,22 @@ def _record(update_id: int, chat_id: int, data: dict) -> bool:
 def _record_and_claim(update_id: int, chat_id: int, data: dict,
                       owner: str) -> tuple[bool, list | None]:
     """Record an update and, in the same trip to the database thread, take its chat."""
-    if not chat_services.update_record(update_id=update_id, chat_id=chat_id, payload=data):
-        return False, None
-    return True, _claim.__wrapped__(chat_id, owner)
+    return chat_services.update_record_and_claim(update_id=update_id, chat_id=chat_id,
+                                                 payload=data, owner=owner, ttl_s=LEASE_TTL_S)
 
 
 @in_db
 def _claim(chat_id: int, owner: str) -> list | None:
     """Take the chat's lease and its waiting updates; None when another process has it."""
-    if not chat_services.chat_lease_acquire(chat_id=chat_id, owner=owner, ttl_s=LEASE_TTL_S):
-        return None
-    return _pending_or_release(chat_id, owner)
+    return chat_services.chat_updates_claim(chat_id=chat_id, owner=owner, ttl_s=LEASE_TTL_S)
 
 
 @in_db
-def _done_and_next(update_id: int, chat_id: int, owner: str, *, last: bool) -> list:
-    """Mark an update handled; after a batch's last one, fetch what arrived meanwhile (one
-    trip to the database thread instead of two)."""
-    chat_services.update_mark_handled(update_id=update_id)
-    return _pending_or_release(chat_id, owner) if last else []
-
-
-def _pending_or_release(chat_id: int, owner: str) -> list:
-    pending = chat_selectors.updates_pending_for_chat(chat_id=chat_id)
-    if not pending:
-        chat_services.chat_lease_release(chat_id=chat_id, owner=owner)
-    return [(row.update_id, row.payload) for row in pending]
+def _done_and_next(update_id: int, chat_id: int, owner: str, *, last: bool) -> list | None:
+    """Mark an update handled; after a batch's last one, fetch what arrived meanwhile (None:
+    the chat's lease was lost). One trip to the database thread and one commit."""
+    return chat_services.update_done(update_id=update_id, chat_id=chat_id, owner=owner,
+                                     ttl_s=LEASE_TTL_S, last=last)
 
 
 class UpdateDispatcher:
@@ -167,6 +158,7 @@ class UpdateDispatcher:
             # A poison update must not block the chat: it is logged and marked handled.
             log.exception("update %s could not be handled", update_id)
         took = time.monotonic() - started
+        metrics.update_handled(took)
         if took > SLOW_UPDATE_S:
             log.warning("update %s of chat %s took %.1f s to handle", update_id, chat_id, took)
         following = await _done_and_next(update_id, chat_id, self.owner, last=last)

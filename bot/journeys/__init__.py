@@ -16,8 +16,17 @@ from telegram.ext import BaseHandler
 from bot.conversation import Callback
 
 JOURNEY_MODULES = (
+    "bot.journeys.onboarding",
     "bot.journeys.platform",
     "bot.journeys.calc",
+    "bot.journeys.borrow",
+    "bot.journeys.loans",
+    "bot.journeys.lend",
+    "bot.journeys.portfolio",
+    "bot.journeys.pool",
+    "bot.journeys.preferences",
+    "bot.journeys.admin",
+    "bot.journeys.account",
 )
 
 

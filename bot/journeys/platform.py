@@ -1,4 +1,4 @@
-"""Platform commands every person has: /start, /help, /language and /cancel."""
+"""Platform commands every person has: /help, /language and /cancel (/start is onboarding)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,6 @@ def language_keyboard():
     rows = [codes[i:i + 2] for i in range(0, len(codes), 2)]
     return keyboard(*[[button(LANGUAGE_NAMES[code], "lang", code) for code in row]
                       for row in rows])
-
-
-async def start(update: Update, context: BotContext) -> None:
-    person = context.person
-    name = person.first_name or person.username or ""
-    greeting = _("Hello, %(name)s! I am Lendgram. I help people lend to and borrow from each "
-                 "other: the money moves on a blockchain, and you sign every transaction in "
-                 "your own wallet.") % {"name": name}
-    question = _("Which language should I use? You can change it later with /language.")
-    await say(update, f"{greeting}\n\n{question}", markup=language_keyboard())
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -83,13 +73,11 @@ def build_handlers() -> Journey:
         name="platform",
         handlers=[
             CommandHandler("cancel", cancel),
-            CommandHandler("start", start),
             CommandHandler("help", help_command),
             CommandHandler("language", language),
             CallbackQueryHandler(choose_language, pattern=callbacks.pattern("lang")),
         ],
         commands=[
-            ("start", gettext_lazy("start over")),
             ("language", gettext_lazy("change the language")),
             ("cancel", gettext_lazy("stop what we are doing")),
             ("help", gettext_lazy("show what I can do")),

@@ -4,7 +4,17 @@ The registry lives in `registry`; each area module registers the templates of it
 when imported here (one module per area, so journeys do not share one long file).
 """
 
-from bot.notifications import loans, schedule  # noqa: F401  (registers their templates)
+# Importing an area module registers its templates.
+from bot.notifications import (  # noqa: F401
+    admin,
+    chain,
+    lend,
+    loans,
+    onboarding,
+    schedule,
+    scoring,
+    signing,
+)
 from bot.notifications.registry import TEMPLATES, Rendered, UnknownTemplate, render, template
 
 __all__ = ["TEMPLATES", "Rendered", "UnknownTemplate", "render", "template"]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Sum
 
 from core.common.admin import ReadOnlyAdmin
+from core.common.csvexport import export_action
 from core.ledger.models import Account, JournalEntry, Posting
 
 
@@ -45,3 +46,9 @@ class PostingAdmin(ReadOnlyAdmin):
     list_filter = ("account__kind",)
     search_fields = ("account__code", "entry__key")
     list_select_related = ("entry", "account")
+    actions = (export_action(
+        name="ledger", related=("entry", "account"), description="Export selected postings as CSV",
+        columns=[("entry_id", lambda p: p.entry_id), ("occurred_at", lambda p: p.entry.occurred_at),
+                 ("key", lambda p: p.entry.key), ("description", lambda p: p.entry.description),
+                 ("loan_id", lambda p: p.entry.loan_id), ("account", lambda p: p.account.code),
+                 ("kind", lambda p: p.account.kind), ("amount", lambda p: p.amount)]),)

@@ -39,3 +39,18 @@ def lender_claimable(*, position: FundingPosition) -> int:
 
 def loan_next_installment(*, loan: Loan):
     return loan.schedule.filter(cumulative_due__gt=loan.repaid_amount).order_by("number").first()
+
+
+def borrower_loans(*, borrower: TelegramUser, limit: int = 10) -> list[Loan]:
+    """The borrower's applications and loans, newest first: open ones before closed ones."""
+    from core.loans.states import TERMINAL
+
+    loans = list(Loan.objects.filter(borrower=borrower).exclude(state="draft")
+                 .order_by("-created_at", "-pk")[:limit * 2])
+    return sorted(loans, key=lambda loan: loan.state in TERMINAL)[:limit]
+
+
+def loan_amount_to_next_due(*, loan: Loan) -> int:
+    """What clears the next unpaid installment, counting any partial payment already made."""
+    item = loan_next_installment(loan=loan)
+    return item.cumulative_due - loan.repaid_amount if item is not None else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -99,3 +100,45 @@ def review_overdue(*, now: datetime | None = None) -> QuerySet[Loan]:
 
 def application_score(*, loan: Loan) -> Score | None:
     return loan.scores.order_by("-created_at", "-id").first()
+
+
+def applications_awaiting_score(*, older_than_s: float, now: datetime | None = None,
+                                limit: int = 1000) -> list[int]:
+    """Ids of applications `submitted` for longer than `older_than_s` and still unscored,
+    oldest first (their scoring task never ran: a broker outage, a lost message)."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=older_than_s)
+    return list(Loan.objects.filter(state=LoanState.SUBMITTED, updated_at__lte=cutoff)
+                .order_by("updated_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class BorrowingLimit:
+    """What a borrower may ask for now: the KYC-tier room left, capped by the pricing of their
+    latest grade (if they have been scored)."""
+
+    max_principal: int  # base units; 0 means no room at all
+    kyc_available: int
+    grade: str  # the latest grade, "" if never scored
+    grade_max_principal: int | None
+    max_installments: int | None  # the latest grade's longest term, None when unknown
+
+
+def borrowing_limit(*, user: TelegramUser) -> BorrowingLimit:
+    from core.loans.selectors import borrower_exposure
+    from core.scoring import policy
+    from core.users.selectors import kyc_tier_limit
+
+    available = max(kyc_tier_limit(tier=user.kyc_tier) - borrower_exposure(borrower=user), 0)
+    latest = score_latest_summary(borrower_id=user.pk)
+    pricing = policy.load_pricing()
+    # A refused grade does not cap: a new application is scored afresh (with whatever the
+    # borrower declared since), and the policy refuses it with reasons if it must.
+    if latest is None or latest["grade"] in pricing.refuse_grades:
+        return BorrowingLimit(max_principal=available, kyc_available=available,
+                              grade=latest["grade"] if latest else "",
+                              grade_max_principal=None, max_installments=None)
+    terms = pricing.grades[latest["grade"]]
+    return BorrowingLimit(max_principal=min(available, terms.max_principal),
+                          kyc_available=available, grade=latest["grade"],
+                          grade_max_principal=terms.max_principal,
+                          max_installments=terms.max_installments)

@@ -27,8 +27,10 @@ from django.core.cache import cache as django_cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
+from core.common.queueing import publish
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
@@ -48,6 +50,7 @@ from core.scoring.scorecard import ScoreResult, load_scorecard
 from core.scoring.scorecard_sql import CompiledScorecard
 from core.scoring.selectors import (
     _EPOCH_KEY,
+    applications_awaiting_score,
     latest_score_cache_key,
     review_overdue,
     score_summary,
@@ -120,18 +123,19 @@ def borrower_profile_set(*, user: TelegramUser, income_band: str = "",
                          employment: str = "") -> BorrowerProfile:
     """What the borrower declares about themselves; an empty value means "prefer not to say"."""
     if income_band and income_band not in IncomeBand.values:
-        raise ScoringError("Choose one of the offered income bands.", code="bad_income_band")
+        raise ScoringError(_("Choose one of the offered income bands."),
+                           code="bad_income_band")
     if employment and employment not in Employment.values:
-        raise ScoringError("Choose one of the offered employment options.",
+        raise ScoringError(_("Choose one of the offered employment options."),
                            code="bad_employment")
-    profile, _ = BorrowerProfile.objects.update_or_create(
+    profile, _created = BorrowerProfile.objects.update_or_create(
         user=user, defaults={"income_band": income_band, "employment": employment})
     return profile
 
 
 def wallet_signal_record(*, user: TelegramUser, tx_count: int, first_tx_at: datetime | None,
                          checked_at: datetime | None = None) -> WalletSignal:
-    signal, _ = WalletSignal.objects.update_or_create(
+    signal, _created = WalletSignal.objects.update_or_create(
         user=user, defaults={"address": user.wallet_address, "tx_count": tx_count,
                              "first_tx_at": first_tx_at,
                              "checked_at": checked_at or timezone.now()})
@@ -234,8 +238,9 @@ def loan_application_score(*, loan: Loan, now: datetime | None = None) -> Score:
     if loan.state != S.SUBMITTED:
         existing = loan.scores.order_by("-created_at", "-id").first()
         if existing is None:
-            raise ScoringError(f"Loan #{loan.pk} is {loan.state}; only a submitted "
-                               "application is scored.", code="not_submitted")
+            raise ScoringError(_("Loan #%(loan)s is %(state)s; only a submitted application "
+                                 "is scored.") % {"loan": loan.pk, "state": loan.state},
+                               code="not_submitted")
         return existing
     scorecard = load_scorecard()
     pricing = policy.load_pricing()
@@ -306,14 +311,25 @@ def _apply_decision(loan: Loan, score: Score, decision: policy.PolicyDecision) -
 def _queue_posting() -> None:
     from core.scoring.tasks import post_attestations
 
-    post_attestations.delay()
+    publish(post_attestations)  # a broker outage leaves it to the periodic posting job
+
+
+def applications_score_pending(*, older_than_s: float) -> int:
+    """Queue scoring for applications still `submitted` after `older_than_s` (their task was
+    lost with the broker, or never sent); returns how many were queued."""
+    from core.scoring.tasks import score_application
+
+    queued = 0
+    for loan_id in applications_awaiting_score(older_than_s=older_than_s):
+        queued += publish(score_application, loan_id)
+    return queued
 
 
 # --- review -----------------------------------------------------------------------------
 
 def _check_reviewer(reviewer: TelegramUser) -> None:
     if not reviewer.is_admin:
-        raise ScoringError("Only an admin can decide a review.", code="not_admin")
+        raise ScoringError(_("Only an admin can decide a review."), code="not_admin")
 
 
 def review_approve(*, loan: Loan, reviewer: TelegramUser, note: str = "") -> Loan:
@@ -365,7 +381,7 @@ def scores_rescore_range(*, first_id: int, last_id: int, batch_key: str,
     many scores were written. Borrowers already scored in this batch are skipped, so a chunk
     can be re-run after a crash."""
     if not batch_key:
-        raise ScoringError("A batch needs a key.")
+        raise ScoringError(_("A batch needs a key."))
     now = now or timezone.now()
     if connection.vendor == "postgresql":
         return _rescore_range_in_postgres(first_id=first_id, last_id=last_id,
@@ -512,7 +528,7 @@ def _registry_and_sender():
 
     domain = registry_domain()
     if domain is None:
-        raise ScoringError("No ScoreRegistry address is configured.", code="no_registry")
+        raise ScoringError(_("No ScoreRegistry address is configured."), code="no_registry")
     w3 = Web3(Web3.HTTPProvider(settings.RPC_URL, request_kwargs={"timeout": 30}))
     sender_address = AttestationSigner(private_key=settings.SCORER_PRIVATE_KEY,
                                        domain=domain).address
@@ -581,7 +597,8 @@ def scores_post_pending(*, batch_size: int | None = None, now: datetime | None =
         if receipt["status"] != 1:
             Score.objects.filter(id__in=ids).update(posting_status=PostingStatus.FAILED,
                                                     posting_error=f"reverted in {tx_hash}")
-            raise ScoringError(f"postBatch reverted ({tx_hash})", code="post_reverted")
+            raise ScoringError(_("postBatch reverted (%(tx)s)") % {"tx": tx_hash},
+                               code="post_reverted")
         stale = {(event["args"]["borrower"].lower(), event["args"]["issuedAt"])
                  for event in registry.contract.events.ScoreSkipped().process_receipt(
                      receipt, errors=DISCARD)}

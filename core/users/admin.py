@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.common.adminactions import apply_each, ask_reason
+from core.users import services
 from core.users.models import TelegramUser
 
 
@@ -15,3 +17,21 @@ class TelegramUserAdmin(admin.ModelAdmin):
                        "updated_at")
     exclude = ("phone",)
     ordering = ("-created_at",)
+    actions = ("freeze", "unfreeze")
+
+    @admin.action(description="Freeze selected accounts")
+    def freeze(self, request, queryset):
+        form = ask_reason(request, queryset, action="freeze",
+                          question="Freeze these accounts? They can no longer borrow, lend or "
+                                   "sign until unfrozen.", verb="Freeze")
+        if form is not None:
+            return form
+        reason = request.POST["reason"].strip()
+        apply_each(self, request, queryset,
+              lambda user: services.user_freeze(user=user, reason=reason), "Frozen")
+        return None
+
+    @admin.action(description="Unfreeze selected accounts")
+    def unfreeze(self, request, queryset):
+        apply_each(self, request, queryset.filter(is_frozen=True),
+              lambda user: services.user_unfreeze(user=user), "Unfrozen")

@@ -38,6 +38,10 @@ class TelegramUser(TimeStampedModel):
     frozen_at = models.DateTimeField(null=True, blank=True)
 
     reminders_enabled = models.BooleanField(default=True)
+    # Made on first use (user_referral_code); shared as t.me/<bot>?start=ref_<code>.
+    referral_code = models.CharField(max_length=16, blank=True)
+    referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="referrals")
     unreachable_since = models.DateTimeField(
         null=True, blank=True, help_text="Set when Telegram says the bot cannot reach the user."
     )
@@ -53,6 +57,13 @@ class TelegramUser(TimeStampedModel):
                 condition=Q(wallet_address="") | Q(wallet_verified_at__isnull=False),
                 name="users_wallet_needs_verification_time",
             ),
+            models.UniqueConstraint(
+                fields=["referral_code"],
+                condition=~Q(referral_code=""),
+                name="users_unique_referral_code",
+            ),
+            models.CheckConstraint(condition=~Q(referred_by=models.F("pk")),
+                                   name="users_no_self_referral"),
         ]
 
     def __str__(self) -> str:

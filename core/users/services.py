@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
 from core.users.models import KycTier, TelegramUser
 from core.users.selectors import user_by_wallet
 
+log = logging.getLogger(__name__)
 _LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -39,7 +43,11 @@ def user_get_or_create_from_telegram(
     last_name: str = "",
     language_code: str | None = None,
 ) -> tuple[TelegramUser, bool]:
-    """Find the user by Telegram id, refreshing the profile facts Telegram sends each time."""
+    """Find the user by Telegram id, refreshing the profile facts Telegram sends each time.
+
+    Runs on every update: a person marked unreachable is reachable again (they wrote to us),
+    and an id listed in ADMIN_TELEGRAM_IDS after the account was made becomes an admin.
+    """
     defaults = {"username": username or "", "first_name": first_name or "",
                 "last_name": last_name or ""}
     user, created = TelegramUser.objects.get_or_create(
@@ -49,16 +57,21 @@ def user_get_or_create_from_telegram(
     )
     if not created:
         changed = [field for field, value in defaults.items() if getattr(user, field) != value]
+        if telegram_id in settings.ADMIN_TELEGRAM_IDS and not user.is_admin:
+            defaults["is_admin"] = True
+            changed.append("is_admin")
         if changed:
             for field in changed:
                 setattr(user, field, defaults[field])
             user.save(update_fields=[*changed, "updated_at"])
+        if user.unreachable_since is not None:
+            user_mark_reachable(user=user)
     return user, created
 
 
 def user_set_language(*, user: TelegramUser, language: str) -> TelegramUser:
     if language not in _LANGUAGE_CODES:
-        raise ServiceError(f"Language {language!r} is not supported.", code="bad_language")
+        raise ServiceError(_("This language is not supported."), code="bad_language")
     user.language = language
     user.save(update_fields=["language", "updated_at"])
     return user
@@ -66,7 +79,7 @@ def user_set_language(*, user: TelegramUser, language: str) -> TelegramUser:
 
 def user_set_roles(*, user: TelegramUser, borrower: bool, lender: bool) -> TelegramUser:
     if not (borrower or lender):
-        raise ServiceError("Choose at least one role: borrower or lender.", code="no_role")
+        raise ServiceError(_("Choose at least one role: borrower or lender."), code="no_role")
     user.is_borrower, user.is_lender = borrower, lender
     user.save(update_fields=["is_borrower", "is_lender", "updated_at"])
     return user
@@ -82,11 +95,11 @@ def user_record_consent(*, user: TelegramUser, terms_version: str = TERMS_VERSIO
 def user_set_phone(*, user: TelegramUser, phone: str, contact_user_id: int | None) -> TelegramUser:
     """Accept only the user's own contact card, as Telegram shares it."""
     if contact_user_id != user.telegram_id:
-        raise ServiceError("Please share your own phone number with the button.",
+        raise ServiceError(_("Please share your own phone number with the button."),
                            code="not_own_contact")
     normalized = re.sub(r"[\s\-()]", "", phone)
     if not _PHONE.match(normalized):
-        raise ServiceError("That does not look like a phone number.", code="bad_phone")
+        raise ServiceError(_("That does not look like a phone number."), code="bad_phone")
     user.phone = normalized if normalized.startswith("+") else f"+{normalized}"
     user.save(update_fields=["phone", "updated_at"])
     _refresh_kyc_tier(user)
@@ -97,10 +110,10 @@ def user_set_phone(*, user: TelegramUser, phone: str, contact_user_id: int | Non
 def user_link_wallet(*, user: TelegramUser, address: str) -> TelegramUser:
     """Store a wallet address whose ownership was already proven by a signature."""
     if not _ADDRESS.match(address):
-        raise ServiceError("That is not a wallet address.", code="bad_address")
+        raise ServiceError(_("That is not a wallet address."), code="bad_address")
     holder = user_by_wallet(address=address)
     if holder is not None and holder.pk != user.pk:
-        raise ServiceError("This wallet is already linked to another account.",
+        raise ServiceError(_("This wallet is already linked to another account."),
                            code="wallet_taken")
     user.wallet_address = address
     user.wallet_verified_at = timezone.now()
@@ -118,23 +131,30 @@ def _refresh_kyc_tier(user: TelegramUser) -> None:
 
 def user_set_kyc_tier(*, user: TelegramUser, tier: int) -> TelegramUser:
     if tier not in KycTier.values:
-        raise ServiceError(f"KYC tier {tier} does not exist.", code="bad_tier")
+        raise ServiceError(_("KYC tier %(tier)s does not exist.") % {"tier": tier},
+                           code="bad_tier")
     user.kyc_tier = tier
     user.save(update_fields=["kyc_tier", "updated_at"])
     return user
 
 
-def user_freeze(*, user: TelegramUser, reason: str) -> TelegramUser:
+def user_freeze(*, user: TelegramUser, reason: str,
+                actor: TelegramUser | None = None) -> TelegramUser:
+    """A frozen account can start no loan, funding or other on-chain action."""
     if not reason.strip():
-        raise ServiceError("Say why the account is frozen.", code="reason_required")
+        raise ServiceError(_("Say why the account is frozen."), code="reason_required")
     user.is_frozen, user.frozen_reason, user.frozen_at = True, reason.strip(), timezone.now()
     user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+    log.info("user %s frozen by %s: %s", user.pk, actor or "an operator", user.frozen_reason)
     return user
 
 
-def user_unfreeze(*, user: TelegramUser) -> TelegramUser:
+def user_unfreeze(*, user: TelegramUser, reason: str = "",
+                  actor: TelegramUser | None = None) -> TelegramUser:
     user.is_frozen, user.frozen_reason, user.frozen_at = False, "", None
     user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+    log.info("user %s unfrozen by %s: %s", user.pk, actor or "an operator",
+             reason.strip() or "no reason given")
     return user
 
 
@@ -149,3 +169,50 @@ def user_mark_unreachable(*, user: TelegramUser) -> TelegramUser:
         user.unreachable_since = timezone.now()
         user.save(update_fields=["unreachable_since", "updated_at"])
     return user
+
+
+def user_mark_reachable(*, user: TelegramUser) -> TelegramUser:
+    """The person talks to the bot again (they unblocked it): messages may reach them."""
+    if user.unreachable_since is not None:
+        TelegramUser.objects.filter(pk=user.pk).update(unreachable_since=None,
+                                                       updated_at=timezone.now())
+        user.unreachable_since = None
+    return user
+
+
+_REFERRAL_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0, i)
+
+
+def user_referral_code(*, user: TelegramUser) -> str:
+    """The user's own referral code, made on first use (unique; retried on the rare clash)."""
+    if user.referral_code:
+        return user.referral_code
+    for _attempt in range(5):
+        code = "".join(secrets.choice(_REFERRAL_ALPHABET) for _position in range(8))
+        try:
+            with transaction.atomic():
+                updated = TelegramUser.objects.filter(pk=user.pk, referral_code="").update(
+                    referral_code=code)
+        except IntegrityError:
+            continue  # someone else holds this code: draw another
+        if not updated:  # a concurrent call gave the user a code first
+            user.referral_code = TelegramUser.objects.values_list(
+                "referral_code", flat=True).get(pk=user.pk)
+        else:
+            user.referral_code = code
+        return user.referral_code
+    raise ServiceError(_("Could not make a referral code. Please try again."),
+                       code="referral_code")
+
+
+def user_record_referral(*, user: TelegramUser, code: str) -> bool:
+    """Remember who referred the user (from a `ref_<code>` link). Silent refusals (False): an
+    unknown code, the user's own code, or a user who was already referred."""
+    referrer = TelegramUser.objects.filter(referral_code=code.lower()).first() if code else None
+    if referrer is None or referrer.pk == user.pk:
+        return False
+    updated = TelegramUser.objects.filter(pk=user.pk, referred_by__isnull=True).update(
+        referred_by=referrer, updated_at=timezone.now())
+    if updated:
+        user.referred_by = referrer
+    return bool(updated)

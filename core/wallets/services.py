@@ -9,8 +9,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
+from core.notifications.services import notification_enqueue
 from core.users.models import TelegramUser
 from core.users.services import user_link_wallet
 from core.wallets.models import (
@@ -23,6 +25,11 @@ from onchain import siwe
 
 DEFAULT_TTL = timedelta(minutes=30)
 _TX_HASH_LENGTH = 66
+# Kinds whose confirmation no chain-event message already tells the person about (a listing,
+# a funding, a drawdown, a repayment, a claim and a cancellation each have their own).
+CONFIRMATION_TOLD = frozenset({SigningKind.REFUND, SigningKind.POOL_DEPOSIT,
+                               SigningKind.POOL_WITHDRAW, SigningKind.PAUSE,
+                               SigningKind.UNPAUSE})
 
 
 class SigningRequestError(ServiceError):
@@ -40,9 +47,9 @@ def signing_request_create(
 ) -> tuple[SigningRequest, str]:
     """Store a request and return it with its one-time token (shown once, never stored)."""
     if kind not in SigningKind.values:
-        raise SigningRequestError(f"unknown signing kind {kind!r}")
+        raise SigningRequestError(_("Unknown signing kind %(kind)s.") % {"kind": kind})
     if user.is_frozen:
-        raise SigningRequestError("Your account is frozen.", code="frozen")
+        raise SigningRequestError(_("Your account is frozen."), code="frozen")
     token = secrets.token_urlsafe(24)
     request = SigningRequest.objects.create(
         token_hash=token_hash(token), user=user, kind=kind, loan=loan, amount=amount,
@@ -57,7 +64,8 @@ def signing_request_for_token(*, token: str) -> SigningRequest:
     request = (SigningRequest.objects.select_related("user", "loan")
                .filter(token_hash=token_hash(token)).first())
     if request is None:
-        raise SigningRequestError("This signing link does not exist.", code="unknown_token")
+        raise SigningRequestError(_("This signing link does not exist."),
+                                  code="unknown_token")
     if request.status == SigningStatus.PENDING and request.expires_at <= timezone.now():
         SigningRequest.objects.filter(pk=request.pk, status=SigningStatus.PENDING).update(
             status=SigningStatus.EXPIRED)
@@ -67,10 +75,22 @@ def signing_request_for_token(*, token: str) -> SigningRequest:
 
 def _pending(request: SigningRequest) -> None:
     if request.status == SigningStatus.EXPIRED:
-        raise SigningRequestError("This signing link has expired; ask the bot for a new one.",
-                                  code="expired")
+        raise SigningRequestError(_("This signing link has expired; ask the bot for a new "
+                                    "one."), code="expired")
     if request.status != SigningStatus.PENDING:
-        raise SigningRequestError("This signing link was already used.", code="used")
+        raise SigningRequestError(_("This signing link was already used."), code="used")
+
+
+def _siwe_refusal(reason: str) -> str:
+    """Why a signed sign-in message was refused, in the person's words."""
+    return {
+        "expired": _("The signed message has expired; ask the bot for a new link."),
+        "not_yet_valid": _("The signed message is not valid yet; check your phone's clock."),
+        "wrong_domain": _("The message was signed for another website."),
+        "wrong_chain": _("The message was signed for another network."),
+        "wrong_nonce": _("The signed message does not belong to this link."),
+        "bad_signature": _("The signature does not match the wallet address."),
+    }.get(reason, _("The signed message could not be read."))
 
 
 def wallet_link_message(*, request: SigningRequest, address: str, domain: str,
@@ -78,7 +98,7 @@ def wallet_link_message(*, request: SigningRequest, address: str, domain: str,
     """The EIP-4361 message the connected wallet is asked to sign, bound to this request."""
     _pending(request)
     if request.kind != SigningKind.LINK_WALLET:
-        raise SigningRequestError("This link is not for linking a wallet.")
+        raise SigningRequestError(_("This link is not for linking a wallet."))
     message = siwe.build_message(
         domain=domain, address=address, uri=uri, chain_id=request.chain_id,
         nonce=request.siwe_nonce, statement="Link this wallet to your Lendgram account.",
@@ -95,19 +115,24 @@ def wallet_link_verify(*, token: str, text: str, signature: str, domain: str) ->
     request = SigningRequest.objects.select_for_update().get(pk=request.pk)
     _pending(request)
     if request.kind != SigningKind.LINK_WALLET:
-        raise SigningRequestError("This link is not for linking a wallet.")
+        raise SigningRequestError(_("This link is not for linking a wallet."))
     if text != request.siwe_message:
-        raise SigningRequestError("The signed message is not the one we asked for.",
+        raise SigningRequestError(_("The signed message is not the one we asked for."),
                                   code="altered")
     try:
         message = siwe.verify(text=text, signature=signature, domain=domain,
                               chain_id=request.chain_id, nonce=request.siwe_nonce)
     except siwe.SiweError as exc:
-        raise SigningRequestError(str(exc), code=exc.reason) from exc
+        raise SigningRequestError(_siwe_refusal(exc.reason), code=exc.reason) from exc
     user = user_link_wallet(user=request.user, address=message.address)
     now = timezone.now()
     SigningRequest.objects.filter(pk=request.pk).update(
         status=SigningStatus.CONFIRMED, submitted_at=now, confirmed_at=now)
+    # The person signed on the page, away from the chat: the chat tells them it worked.
+    notification_enqueue(recipient=user, template_key="wallet_linked",
+                         dedupe_key=f"wallet_linked:{request.pk}",
+                         params={"address": user.wallet_address,
+                                 "is_borrower": user.is_borrower, "is_lender": user.is_lender})
     return user
 
 
@@ -115,7 +140,7 @@ def signing_request_report_txs(*, token: str, tx_hashes: list[str]) -> SigningRe
     """The page sent the transactions; the chain, through the indexer, will confirm them."""
     hashes = [h.lower() for h in tx_hashes]
     if not hashes or any(len(h) != _TX_HASH_LENGTH or not h.startswith("0x") for h in hashes):
-        raise SigningRequestError("Transaction hashes are malformed.", code="bad_hashes")
+        raise SigningRequestError(_("Transaction hashes are malformed."), code="bad_hashes")
     with transaction.atomic():
         request = signing_request_for_token(token=token)
         request = SigningRequest.objects.select_for_update().get(pk=request.pk)
@@ -135,20 +160,36 @@ def signing_requests_confirm_tx(*, tx_hash: str, success: bool, reason: str = ""
     """The indexer saw tx_hash mined: confirm (or fail) the requests whose last tx it is."""
     tx_hash = tx_hash.lower()
     updated = 0
-    requests = SigningRequest.objects.filter(status=SigningStatus.SUBMITTED,
-                                             submitted_transactions__tx_hash=tx_hash)
+    requests = SigningRequest.objects.filter(
+        status=SigningStatus.SUBMITTED, submitted_transactions__tx_hash=tx_hash,
+    ).select_related("user")
     for request in requests:
         if success and request.tx_hashes[-1] != tx_hash:
             continue  # an earlier step (e.g. approve); the request confirms with its last tx
         if success:
-            updated += SigningRequest.objects.filter(
+            settled = SigningRequest.objects.filter(
                 pk=request.pk, status=SigningStatus.SUBMITTED).update(
                 status=SigningStatus.CONFIRMED, confirmed_at=timezone.now())
         else:
-            updated += SigningRequest.objects.filter(
+            settled = SigningRequest.objects.filter(
                 pk=request.pk, status=SigningStatus.SUBMITTED).update(
                 status=SigningStatus.FAILED, failure_reason=reason[:255] or "reverted")
+        if settled and (not success or request.kind in CONFIRMATION_TOLD):
+            _tell_settled(request, confirmed=success)
+        updated += settled
     return updated
+
+
+def _tell_settled(request: SigningRequest, *, confirmed: bool) -> None:
+    """The person signed away from the chat: the chat says whether it went through. Once per
+    request and outcome, even when a reorganisation makes the indexer confirm it again."""
+    outcome = "confirmed" if confirmed else "failed"
+    steps = [tx.get("step", "") for tx in request.transactions]
+    notification_enqueue(
+        recipient=request.user, template_key=f"signing_{outcome}",
+        dedupe_key=f"signing:{request.pk}:{outcome}",
+        params={"request_id": request.pk, "kind": request.kind, "step": steps[-1] if steps else "",
+                "loan_id": request.loan_id, "amount": request.amount})
 
 
 def signing_requests_expire(*, now=None) -> int:

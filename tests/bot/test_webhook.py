@@ -7,6 +7,7 @@ import json
 from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from django.test import AsyncClient
 
 from bot import webhook
@@ -75,8 +76,8 @@ def test_it_answers_503_when_the_update_cannot_be_recorded_so_telegram_retries(r
         webhook.install_runtime(chat.runtime)
         seen_by(chat, PEOPLE["alice"])
         update = text_update(20, PEOPLE["alice"], "/help")
-        with mock.patch("core.chat.services.ReceivedUpdate.objects.create",
-                        side_effect=RuntimeError("database is down")):
+        with mock.patch("core.chat.services.update_record",
+                        side_effect=OperationalError("database is down")):
             assert (await post(update)).status_code == 503
         assert (await post(update)).status_code == 200  # Telegram's redelivery is taken
         await chat.runtime.dispatcher.idle()

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from bot.app import publish_commands
+from bot.metrics import serve_bot_metrics
 from bot.runtime import BotRuntime
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         asyncio.run(self._run(polling=not no_polling))
 
     async def _run(self, *, polling: bool) -> None:
+        serve_bot_metrics()  # BOT_METRICS_PORT, when the bot runs in its own process
         runtime = await BotRuntime().start()
         where = settings.TELEGRAM_API_BASE_URL
         self.stdout.write(f"bot running ({'polling' if polling else 'outbox only'}) "

@@ -1,0 +1,444 @@
+"""/lend: the loans open for funding, a page at a time, filtered by grade, term and size with
+buttons; a loan's card (grade, rate, term, purpose, funding progress, deadline — nothing about
+the borrower as a person); funding with a preset or a typed amount through a signing request;
+sharing the card's deep link.
+
+List and card buttons carry no authority: they name a filter, a page or a loan, which is
+looked up as a public (listed) loan, and core's fund_request decides whether this person may
+fund it. Only the ambiguous-amount buttons belong to a conversation and carry its nonce.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.conversation import END, BotContext, save_step
+from bot.dbcall import run_in_db
+from bot.i18n import (
+    Ambiguous,
+    Invalid,
+    format_amount,
+    format_date,
+    format_number,
+    format_percent_bps,
+    localize_digits,
+    parse_amount,
+)
+from bot.journeys import Journey
+from bot.journeys.borrow import purpose_label, term_label
+from bot.journeys.loans import progress_bar
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.signing import offer_signing
+from core.common.errors import ServiceError
+from core.loans.market import (
+    ANY,
+    GRADES,
+    MAX_PAGE,
+    MarketFilter,
+    MarketPage,
+    fund_presets,
+    loan_public,
+    open_loans_page,
+)
+from core.loans.models import Loan
+from core.loans.states import OPEN_FOR_FUNDING, LoanState
+from core.users.models import TelegramUser
+from core.users.services import TERMS_VERSION
+from core.wallets.actions import fund_request
+
+S = LoanState
+FUND_AMOUNT = "lend.amount"
+KIND = "lend"
+
+
+# --- words ------------------------------------------------------------------------------------
+
+def _number(value: int, language: str) -> str:
+    return localize_digits(str(value), language)
+
+
+def term_filter_label(code: str) -> str:
+    return {ANY: _("any term"), "s": _("up to 3 months"), "m": _("4 to 11 months"),
+            "l": _("12 months or more")}[code]
+
+
+def amount_filter_label(code: str, language: str) -> str:
+    whole = 10**settings.STABLE_DECIMALS
+    if code == ANY:
+        return _("any amount")
+    if code == "s":
+        return _("up to %(amount)s") % {"amount": format_amount(100 * whole, language)}
+    if code == "m":
+        return _("%(low)s to %(high)s") % {"low": format_amount(100 * whole, language),
+                                           "high": format_amount(1_000 * whole, language)}
+    return _("over %(amount)s") % {"amount": format_amount(1_000 * whole, language)}
+
+
+def grade_filter_label(code: str) -> str:
+    return _("any grade") if code == ANY else _("grade %(grade)s") % {"grade": code}
+
+
+def closed_label(state: str) -> str:
+    """Why a loan takes no more funding, in a lender's words."""
+    return {
+        S.FUNDED: _("it is fully funded"), S.ACTIVE: _("it is fully funded and running"),
+        S.LATE: _("it is running, with a late installment"),
+        S.REPAID: _("it has been repaid"), S.EXPIRED: _("its funding deadline passed"),
+        S.CANCELLED: _("the borrower cancelled it"), S.DEFAULTED: _("it has defaulted"),
+    }.get(state, _("it is not open for funding"))
+
+
+def share_url(loan: Loan, language: str) -> str:
+    """Telegram's share sheet with the loan's deep link (opens the bot at this card)."""
+    deep_link = f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start=loan_{loan.pk}"
+    text = _("Loan #%(loan)s on Lendgram: %(amount)s, grade %(grade)s, %(apr)s a year.") % {
+        "loan": _number(loan.pk, language), "amount": format_amount(loan.principal, language),
+        "grade": loan.grade, "apr": format_percent_bps(loan.apr_bps or 0, language)}
+    return "https://t.me/share/url?" + urlencode({"url": deep_link, "text": text},
+                                                 quote_via=quote)
+
+
+def web_url(loan: Loan) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/loans/{loan.pk}/"
+
+
+def is_open(loan: Loan) -> bool:
+    return loan.state in OPEN_FOR_FUNDING and loan.left_to_fund > 0
+
+
+def card_text(loan: Loan, language: str) -> str:
+    percent = loan.funded_amount * 100 // loan.principal
+    lines = [
+        _("Loan #%(loan)s · grade %(grade)s") % {"loan": _number(loan.pk, language),
+                                                 "grade": loan.grade},
+        _("%(amount)s at %(apr)s a year, %(term)s") % {
+            "amount": format_amount(loan.principal, language),
+            "apr": format_percent_bps(loan.apr_bps or 0, language),
+            "term": term_label(loan.installments, language)},
+        _("Purpose: %(purpose)s") % {"purpose": purpose_label(loan.purpose)},
+        _("Lenders get back %(total)s in all, less the platform fee and the backstop premium "
+          "on the interest.") % {"total": format_amount(loan.total_due or 0, language)},
+        _("Funded: %(funded)s of %(amount)s %(bar)s %(percent)s%%") % {
+            "funded": format_amount(loan.funded_amount, language),
+            "amount": format_amount(loan.principal, language),
+            "bar": progress_bar(loan.funded_amount, loan.principal),
+            "percent": _number(percent, language)},
+    ]
+    if is_open(loan):
+        lines.append(_("Left to fund: %(left)s") % {
+            "left": format_amount(loan.left_to_fund, language)})
+        if loan.funding_deadline:
+            lines.append(_("Funding closes on %(date)s.") % {
+                "date": format_date(loan.funding_deadline, language)})
+    else:
+        lines.append(_("No more funding: %(why)s.") % {"why": closed_label(loan.state)})
+    return "\n".join(lines)
+
+
+def card_markup(loan: Loan, presets: list[int], language: str) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if is_open(loan) and presets:
+        *round_amounts, everything = presets
+        if round_amounts:
+            rows.append([button(_("Lend %(amount)s") % {
+                "amount": format_amount(units, language)}, KIND, "fund", loan.pk, units)
+                for units in round_amounts])
+        rows.append([button(_("Lend all that is left: %(amount)s") % {
+            "amount": format_amount(everything, language)}, KIND, "fund", loan.pk, everything)])
+        rows.append([button(_("Another amount"), KIND, "type", loan.pk)])
+    rows.append([InlineKeyboardButton(_("Share"), url=share_url(loan, language)),
+                 InlineKeyboardButton(_("Web page"), url=web_url(loan))])
+    rows.append([button(_("All open loans"), KIND, "ls", ANY, ANY, ANY, 1)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _card_data(loan_id: int) -> tuple[Loan | None, list[int]]:
+    loan = loan_public(loan_id=loan_id)
+    return loan, fund_presets(loan=loan) if loan is not None and is_open(loan) else []
+
+
+async def send_loan_card(update: Update, context: BotContext, loan_id: int) -> None:
+    """A loan's card as a new message (the /start loan_<id> deep link lands here too)."""
+    language = context.person.language
+    loan, presets = await run_in_db(_card_data, loan_id)
+    if loan is None:
+        await say(update, _("I could not find loan #%(loan)s among the listed loans. Send "
+                            "/lend to see the loans open for funding.") % {
+            "loan": _number(loan_id, language)})
+        return
+    await say(update, card_text(loan, language), markup=card_markup(loan, presets, language))
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+def list_text(market: MarketPage, market_filter: MarketFilter, language: str) -> str:
+    lines = [_("Loans open for funding: %(count)s (page %(page)s of %(pages)s)") % {
+        "count": _number(market.total, language), "page": _number(market.page, language),
+        "pages": _number(market.pages, language)},
+        _("Showing: %(grade)s, %(term)s, %(amount)s.") % {
+            "grade": grade_filter_label(market_filter.grade),
+            "term": term_filter_label(market_filter.term),
+            "amount": amount_filter_label(market_filter.amount, language)}, ""]
+    for loan in market.loans:
+        lines.append(_("#%(loan)s · grade %(grade)s · %(apr)s · %(term)s · %(amount)s · "
+                       "%(percent)s%% funded") % {
+            "loan": _number(loan.pk, language), "grade": loan.grade,
+            "apr": format_percent_bps(loan.apr_bps or 0, language),
+            "term": term_label(loan.installments, language),
+            "amount": format_amount(loan.principal, language),
+            "percent": _number(loan.funded_amount * 100 // loan.principal, language)})
+    if market.loans:
+        lines += ["", _("Choose a loan to see its card and fund it.")]
+    else:
+        lines.append(_("No loan matches these filters right now."))
+    return "\n".join(lines)
+
+
+def list_markup(market: MarketPage, market_filter: MarketFilter,
+                language: str) -> InlineKeyboardMarkup:
+    args = market_filter.args
+    rows = [[button(_("#%(loan)s · %(left)s left") % {
+        "loan": _number(loan.pk, language), "left": format_amount(loan.left_to_fund, language)},
+        KIND, "card", loan.pk)] for loan in market.loans]
+    rows.append([button(_("Grade"), KIND, "fg", *args), button(_("Term"), KIND, "ft", *args),
+                 button(_("Amount"), KIND, "fa", *args)])
+    pager = []
+    if market.page > 1:
+        pager.append(button(_("‹ Previous"), KIND, "ls", *args, market.page - 1))
+    if market.page < market.pages:
+        pager.append(button(_("Next ›"), KIND, "ls", *args, market.page + 1))
+    if pager:
+        rows.append(pager)
+    if market_filter != MarketFilter():
+        rows.append([button(_("Clear the filters"), KIND, "ls", ANY, ANY, ANY, 1)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _market(market_filter: MarketFilter, page: int) -> MarketPage | None:
+    return open_loans_page(market_filter=market_filter, page=page)
+
+
+async def lend_command(update: Update, context: BotContext) -> None:
+    market_filter = MarketFilter()
+    market = await run_in_db(_market, market_filter, 1)
+    language = context.person.language
+    await say(update, list_text(market, market_filter, language),
+              markup=list_markup(market, market_filter, language))
+
+
+def filter_menu(what: str, market_filter: MarketFilter, language: str) -> tuple[str, list]:
+    """The question and the choices of one filter; each choice is a list button, page 1."""
+    grade, term, amount = market_filter.args
+    if what == "fg":
+        choices = [(grade_filter_label(code), (code, term, amount)) for code in (ANY, *GRADES)]
+        question = _("Which grade? A is the lowest risk, E the highest.")
+    elif what == "ft":
+        choices = [(term_filter_label(code), (grade, code, amount))
+                   for code in (ANY, "s", "m", "l")]
+        question = _("Which term?")
+    else:
+        choices = [(amount_filter_label(code, language), (grade, term, code))
+                   for code in (ANY, "s", "m", "l")]
+        question = _("Which loan size?")
+    buttons = [button(label, KIND, "ls", *args, 1) for label, args in choices]
+    return question, [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+
+
+async def _out_of_date(update: Update) -> None:
+    await answer_button(update, _("This button is out of date. Send /lend for the latest "
+                                  "loans."), alert=True)
+
+
+async def button_pressed(update: Update, context: BotContext) -> None:
+    pressed = callbacks.decode(update.callback_query.data)
+    what = pressed.arg(0) if pressed else None
+    args = pressed.args[1:] if pressed else ()
+    handler = {"ls": _list_pressed, "fg": _filter_pressed, "ft": _filter_pressed,
+               "fa": _filter_pressed, "card": _card_pressed, "fund": _fund_pressed,
+               "type": _type_pressed, "amt": _ambiguous_pressed}.get(what or "")
+    if handler is None:
+        await _out_of_date(update)
+        return
+    await handler(update, context, what, args)
+
+
+async def _list_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
+    market_filter = MarketFilter.parse(*args[:3]) if len(args) == 4 else None
+    page = int(args[3]) if market_filter and args[3].isdigit() else 0
+    market = (await run_in_db(_market, market_filter, page)
+              if market_filter and 1 <= page <= MAX_PAGE else None)
+    if market is None:
+        await _out_of_date(update)
+        return
+    await answer_button(update)
+    language = context.person.language
+    await replace_or_say(update, list_text(market, market_filter, language),
+                         markup=list_markup(market, market_filter, language))
+
+
+async def _filter_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
+    market_filter = MarketFilter.parse(*args) if len(args) == 3 else None
+    if market_filter is None:
+        await _out_of_date(update)
+        return
+    await answer_button(update)
+    question, rows = filter_menu(what, market_filter, context.person.language)
+    await replace_or_say(update, question, markup=keyboard(*rows))
+
+
+def _loan_id(args: tuple) -> int | None:
+    value = args[0] if args else ""
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+async def _card_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
+    loan_id = _loan_id(args)
+    if loan_id is None:
+        await _out_of_date(update)
+        return
+    await answer_button(update)
+    await send_loan_card(update, context, loan_id)
+
+
+def may_fund(person: TelegramUser) -> str | None:
+    """Why this person cannot fund loans yet (None: they may ask core to build a request)."""
+    if not person.is_lender:
+        return _("Funding loans is for lenders. Send /settings to add the lender role to your "
+                 "account.")
+    if person.consented_at is None or person.terms_version != TERMS_VERSION:
+        return _("Please accept the terms first: send /start.")
+    return None
+
+
+async def _fund_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
+    loan_id = _loan_id(args)
+    units = int(args[1]) if loan_id is not None and len(args) == 2 and args[1].isdigit() else 0
+    loan, presets = await run_in_db(_card_data, loan_id) if units else (None, [])
+    if loan is None:
+        await answer_button(update, _("This loan is not listed for funding."), alert=True)
+        return
+    refusal = may_fund(context.person)
+    if refusal:
+        await answer_button(update, refusal, alert=True)
+        return
+    if units not in presets:
+        # The loan moved on since the card was sent (or the button was made up).
+        await answer_button(update, _("This amount is no longer offered. Here is the loan as "
+                                      "it is now."), alert=True)
+        await send_loan_card(update, context, loan.pk)
+        return
+    await answer_button(update)
+    await _offer_funding(update, context, loan, units)
+
+
+async def _offer_funding(update: Update, context: BotContext, loan: Loan, units: int,
+                         lead: str = "") -> None:
+    try:
+        request, token = await run_in_db(fund_request, user=context.person, loan=loan,
+                                         amount=units)
+    except ServiceError as error:
+        await say(update, str(error))
+        return
+    await offer_signing(update, request, token, lead=lead)
+
+
+async def _type_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
+    loan_id = _loan_id(args)
+    loan, _presets = await run_in_db(_card_data, loan_id) if loan_id is not None else (None, [])
+    if loan is None or not is_open(loan):
+        await answer_button(update, _("This loan is not listed for funding."), alert=True)
+        return
+    refusal = may_fund(context.person)
+    if refusal:
+        await answer_button(update, refusal, alert=True)
+        return
+    await answer_button(update)
+    await save_step(context, FUND_AMOUNT, draft={"loan_id": loan.pk})
+    language = context.person.language
+    await say(update, _("How much would you like to lend to loan #%(loan)s? Type the amount, "
+                        "up to %(left)s. Send /cancel to stop.") % {
+        "loan": _number(loan.pk, language), "left": format_amount(loan.left_to_fund, language)})
+
+
+async def amount_typed(update: Update, context: BotContext) -> None:
+    language = context.person.language
+    message = update.effective_message
+    parsed = parse_amount(message.text or "", language) if message is not None else None
+    if parsed is None or isinstance(parsed, Invalid):
+        await say(update, _invalid_text(parsed, language))
+        return
+    if isinstance(parsed, Ambiguous):
+        await save_step(context, FUND_AMOUNT)  # a fresh nonce: only these buttons count
+        nonce = context.session.nonce
+        await say(update, _("Did you mean %(first)s or %(second)s?") % {
+            "first": format_amount(parsed.readings[0], language),
+            "second": format_amount(parsed.readings[1], language)},
+            markup=keyboard([button(format_amount(units, language), KIND, "amt", nonce, units)
+                             for units in parsed.readings]))
+        return
+    await _typed_amount_chosen(update, context, parsed.units)
+
+
+async def _ambiguous_pressed(update: Update, context: BotContext, what: str,
+                             args: tuple) -> None:
+    session = context.session
+    nonce, value = (args[0], args[1]) if len(args) == 2 else ("", "")
+    if (session is None or not session.nonce or nonce != session.nonce
+            or session.step != FUND_AMOUNT or not value.isdigit()
+            or not 0 < int(value) <= 10**15):
+        await answer_button(update, _("This button is no longer active. Please use the latest "
+                                      "message."), alert=True)
+        return
+    await answer_button(update)
+    await _typed_amount_chosen(update, context, int(value))
+
+
+async def _typed_amount_chosen(update: Update, context: BotContext, units: int) -> None:
+    loan_id = context.session.draft.get("loan_id")
+    await save_step(context, END)
+    loan = await run_in_db(loan_public, loan_id=int(loan_id)) if loan_id else None
+    language = context.person.language
+    if loan is None or not is_open(loan):
+        await say(update, _("This loan is no longer open for funding. Send /lend to see the "
+                            "loans that are."))
+        return
+    lead = ""
+    if units > loan.left_to_fund:
+        # Capped, never raised: the person still confirms the amount in their wallet.
+        lead = _("Only %(left)s is left to fund on this loan, so that is the amount.") % {
+            "left": format_amount(loan.left_to_fund, language)}
+        units = loan.left_to_fund
+    await _offer_funding(update, context, loan, units, lead=lead)
+
+
+def _invalid_text(parsed: Invalid | None, language: str) -> str:
+    if parsed is not None and parsed.reason == "too_precise":
+        return _("An amount can have at most six decimal places.")
+    if parsed is not None and parsed.reason == "not_positive":
+        return _("The amount must be more than zero.")
+    if parsed is not None and parsed.reason == "too_large":
+        return _("That amount is too large.")
+    return _("I could not read that as an amount. Type only the number, for example "
+             "%(example)s.") % {"example": format_number(50, language)}
+
+
+def build_handlers() -> Journey:
+    return Journey(
+        name="lend",
+        handlers=[
+            CommandHandler("lend", lend_command),
+            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern(KIND)),
+        ],
+        steps={FUND_AMOUNT: amount_typed},
+        commands=[("lend", gettext_lazy("find loans to fund"))],
+    )
+
+
+__all__ = ["build_handlers", "card_text", "send_loan_card", "share_url"]

@@ -1,0 +1,293 @@
+"""/start: onboarding, one step at a time, each stored on the person as it is done.
+
+Language (preselected from Telegram's language code), role, terms, phone (Telegram's
+contact-share button; only the person's own card counts), then the wallet, linked by signing
+a message on the signing page. A step already done is skipped, so a second /start goes
+straight to what is missing, or says welcome back and what to do next. Deep-link payloads:
+`loan_<id>` opens that loan's card, `ref_<code>` records who invited the person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.conversation import END, BotContext, save_step
+from bot.dbcall import run_in_db
+from bot.journeys import Journey
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.signing import offer_signing
+from core.common.errors import ServiceError
+from core.users.models import TelegramUser
+from core.users.services import (
+    TERMS_VERSION,
+    user_record_consent,
+    user_record_referral,
+    user_referral_code,
+    user_set_language,
+    user_set_phone,
+    user_set_roles,
+)
+from core.wallets.actions import wallet_link_request
+
+LANGUAGE, ROLE, TERMS, PHONE, WALLET = (
+    "onboard.language", "onboard.role", "onboard.terms", "onboard.phone", "onboard.wallet")
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+ROLES = {"b": (True, False), "l": (False, True), "bl": (True, True)}
+_LOAN_PAYLOAD = re.compile(r"^loan_(\d{1,12})$")
+_REF_PAYLOAD = re.compile(r"^ref_([a-z0-9]{4,16})$")
+
+
+# --- where the person stands --------------------------------------------------------------
+
+def missing_steps(user: TelegramUser) -> list[str]:
+    """The onboarding steps still to do, in order. Choosing a role confirms the language."""
+    missing = []
+    if not (user.is_borrower or user.is_lender):
+        missing += [LANGUAGE, ROLE]
+    if user.consented_at is None or user.terms_version != TERMS_VERSION:
+        missing.append(TERMS)
+    if not user.phone:
+        missing.append(PHONE)
+    if not user.wallet_address:
+        missing.append(WALLET)
+    return missing
+
+
+def missing_text(user: TelegramUser) -> str:
+    """What is still missing, in words (other journeys say it when they need onboarding)."""
+    names = {ROLE: _("your role"), TERMS: _("accepting the terms"),
+             PHONE: _("your phone number"), WALLET: _("a linked wallet")}
+    parts = [names[step] for step in missing_steps(user) if step in names]
+    return _("First let us finish setting up your account. Still missing: %(missing)s. Send "
+             "/start to continue.") % {"missing": ", ".join(parts)}
+
+
+def share_link(code: str) -> str:
+    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start=ref_{code}"
+
+
+def next_steps_lines(user: TelegramUser) -> list[str]:
+    lines = []
+    if user.is_borrower:
+        lines += [_("/borrow — ask for a loan"), _("/loans — your loans, schedule and repayments")]
+    if user.is_lender:
+        lines += [_("/lend — find loans to fund"), _("/portfolio — your loans, returns and "
+                                                     "repayments to collect")]
+    lines.append(_("/help — everything I can do"))
+    return lines
+
+
+# --- /start -------------------------------------------------------------------------------
+
+async def start(update: Update, context: BotContext) -> None:
+    person = context.person
+    payload = context.args[0] if context.args else ""
+    referral = _REF_PAYLOAD.match(payload)
+    if referral:
+        # Refusals (own code, unknown code, already referred) are silent on purpose.
+        await run_in_db(user_record_referral, user=person, code=referral.group(1))
+    loan = _LOAN_PAYLOAD.match(payload)
+    if loan:
+        from bot.journeys.lend import send_loan_card
+
+        await send_loan_card(update, context, int(loan.group(1)))
+        if not missing_steps(person):
+            await save_step(context, END)
+            return
+    await continue_onboarding(update, context, welcome_back=not loan)
+
+
+async def continue_onboarding(update: Update, context: BotContext, *,
+                              welcome_back: bool = True) -> None:
+    """Ask for the first missing step, or (all done) end with welcome back and what next."""
+    person = context.person
+    missing = missing_steps(person)
+    if not missing:
+        await save_step(context, END)
+        if welcome_back:
+            code = await run_in_db(user_referral_code, user=person)
+            lines = [_("Welcome back, %(name)s! Your account is ready. What would you like to "
+                       "do?") % {"name": person.first_name or person.username or ""}]
+            lines += next_steps_lines(person)
+            lines += ["", _("Invite friends with your own link: %(link)s")
+                      % {"link": share_link(code)}]
+            await say(update, "\n".join(lines))
+        return
+    ask = {LANGUAGE: ask_language, ROLE: ask_role, TERMS: ask_terms, PHONE: ask_phone,
+           WALLET: ask_wallet}[missing[0]]
+    await ask(update, context)
+
+
+async def ask_language(update: Update, context: BotContext) -> None:
+    await save_step(context, LANGUAGE)
+    person, nonce = context.person, context.session.nonce
+    greeting = _("Hello, %(name)s! I am Lendgram. I help people lend to and borrow from each "
+                 "other: the money moves on a blockchain, and you sign every transaction in "
+                 "your own wallet.") % {"name": person.first_name or person.username or ""}
+    question = _("Which language should I use? You can change it later with /language.")
+    codes = list(LANGUAGE_NAMES)
+    buttons = [button(("✓ " if code == person.language else "") + LANGUAGE_NAMES[code], "onb",
+                      nonce, "lang", code) for code in codes]
+    await say(update, f"{greeting}\n\n{question}",
+              markup=keyboard(*[buttons[i:i + 2] for i in range(0, len(buttons), 2)]))
+
+
+async def ask_role(update: Update, context: BotContext) -> None:
+    await save_step(context, ROLE)
+    nonce = context.session.nonce
+    await say(update, _("What would you like to do? You can do both."), markup=keyboard(
+        [button(_("Borrow money"), "onb", nonce, "role", "b"),
+         button(_("Lend money"), "onb", nonce, "role", "l")],
+        [button(_("Both"), "onb", nonce, "role", "bl")]))
+
+
+async def ask_terms(update: Update, context: BotContext) -> None:
+    await save_step(context, TERMS)
+    nonce = context.session.nonce
+    text = "\n".join([
+        _("Our terms, in short:"),
+        _("• Lendgram never holds your money or your keys: every payment is a transaction "
+          "you sign in your own wallet."),
+        _("• Loans are between people. Lenders can lose money if a borrower does not repay; "
+          "the backstop pool covers only part of it."),
+        _("• Borrowers repay in monthly installments; late installments can lead to default, "
+          "which is recorded."),
+        _("• We keep your phone number encrypted and never show it to other people."),
+        "",
+        _("Do you accept these terms?"),
+    ])
+    await say(update, text, markup=keyboard(
+        [button(_("I accept"), "onb", nonce, "terms", "yes"),
+         button(_("I do not accept"), "onb", nonce, "terms", "no")]))
+
+
+def phone_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_("Share my phone number"), request_contact=True)]],
+        resize_keyboard=True, one_time_keyboard=True)
+
+
+async def ask_phone(update: Update, context: BotContext) -> None:
+    await save_step(context, PHONE)
+    await say_with_keyboard(update, _("Please share your phone number with the button below. "
+                                      "It stays private: lenders and other people never see "
+                                      "it."))
+
+
+async def say_with_keyboard(update: Update, text: str) -> None:
+    # say() takes inline keyboards only; the contact button is a reply keyboard.
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text, reply_markup=phone_keyboard())
+
+
+async def ask_wallet(update: Update, context: BotContext) -> None:
+    # The signature arrives on the signing page, not in the chat: nothing to wait for here.
+    await save_step(context, END)
+    try:
+        request, token = await run_in_db(wallet_link_request, user=context.person)
+    except ServiceError as error:
+        await say(update, str(error))
+        return
+    await offer_signing(update, request, token, lead=_(
+        "Last step: link your wallet. Open the link in your wallet app and sign the message. "
+        "I will tell you here as soon as the wallet is linked."))
+
+
+# --- answers --------------------------------------------------------------------------------
+
+async def phone_sent(update: Update, context: BotContext) -> None:
+    """At the phone step: only a contact card, and only the person's own, is taken."""
+    message = update.effective_message
+    contact = message.contact if message is not None else None
+    if contact is None:
+        await say_with_keyboard(update, _("Please use the button below to share your phone "
+                                          "number, or send /cancel to stop."))
+        return
+    if contact.user_id != context.person.telegram_id:
+        await say_with_keyboard(update, _("This is not your own contact, so I did not keep "
+                                          "it. Please share your own number with the button "
+                                          "below."))
+        return
+    try:
+        context.person = await run_in_db(user_set_phone, user=context.person,
+                                         phone=contact.phone_number,
+                                         contact_user_id=contact.user_id)
+    except ServiceError as error:
+        await say_with_keyboard(update, str(error))
+        return
+    await update.effective_chat.send_message(_("Thank you, your phone number is saved."),
+                                             reply_markup=ReplyKeyboardRemove())
+    await continue_onboarding(update, context)
+
+
+async def button_pressed(update: Update, context: BotContext) -> None:
+    """Buttons name a choice; the stored step and its nonce decide whether it counts."""
+    pressed = callbacks.decode(update.callback_query.data)
+    session = context.session
+    nonce, what, value = (pressed.arg(0), pressed.arg(1), pressed.arg(2)) if pressed else (
+        None, None, None)
+    expected = {"lang": LANGUAGE, "role": ROLE, "terms": TERMS}.get(what or "")
+    valid = {"lang": LANGUAGE_NAMES, "role": ROLES, "terms": ("yes", "no")}.get(what or "", ())
+    if (session is None or not session.nonce or nonce != session.nonce
+            or session.step != expected or value not in valid):
+        await answer_button(update, _("This button is no longer active. Please use the latest "
+                                      "message."), alert=True)
+        return
+    person = context.person
+    try:
+        if what == "lang":
+            context.person = await run_in_db(user_set_language, user=person, language=value)
+            translation.activate(value)
+            done = _("I will write to you in %(language)s.") % {
+                "language": LANGUAGE_NAMES[value]}
+            await answer_button(update)
+            await replace_or_say(update, done)
+            await ask_role(update, context)
+            return
+        if what == "role":
+            borrower, lender = ROLES[value]
+            context.person = await run_in_db(user_set_roles, user=person, borrower=borrower,
+                                             lender=lender)
+            done = {"b": _("You want to borrow."), "l": _("You want to lend."),
+                    "bl": _("You want to borrow and to lend.")}[value]
+        elif value == "yes":
+            context.person = await run_in_db(user_record_consent, user=person)
+            done = _("You accepted the terms.")
+        else:
+            await answer_button(update)
+            await save_step(context, END)
+            await replace_or_say(update, _("Without accepting the terms I cannot lend or "
+                                           "borrow for you. Nothing else was saved; send /start "
+                                           "whenever you change your mind."))
+            return
+    except ServiceError as error:
+        await answer_button(update, str(error), alert=True)
+        return
+    await answer_button(update)
+    await replace_or_say(update, done)
+    await continue_onboarding(update, context)
+
+
+def build_handlers() -> Journey:
+    return Journey(
+        name="onboarding",
+        handlers=[
+            CommandHandler("start", start),
+            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("onb")),
+        ],
+        steps={PHONE: phone_sent, LANGUAGE: _buttons_expected, ROLE: _buttons_expected,
+               TERMS: _buttons_expected},
+        commands=[("start", gettext_lazy("start over"))],
+    )
+
+
+async def _buttons_expected(update: Update, context: BotContext) -> None:
+    await say(update, _("Please answer with the buttons above, or send /cancel to stop."))

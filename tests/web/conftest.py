@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def chain_out_of_reach(settings):
+    """Pages must render when the node cannot be reached; tests that want a chain use the
+    `chain` fixture, which points the app at its own anvil."""
+    from core.wallets import rpc
+
+    settings.RPC_URL = "http://127.0.0.1:9"
+    rpc._web3.cache_clear()
+    yield
+    rpc._web3.cache_clear()
+
+
+@pytest.fixture
+def signed_in(client):
+    """Sign a person in through a one-time login link, as the bot's /me does."""
+    from core.web.services import login_link_create
+
+    def sign_in(user):
+        url = login_link_create(user=user)
+        response = client.get(urlsplit(url).path)
+        assert response.status_code == 302
+        return client
+
+    return sign_in
