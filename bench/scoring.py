@@ -64,12 +64,13 @@ def _peak_rss_mb() -> float:
 USERS_SQL = """
 INSERT INTO users_telegramuser (created_at, updated_at, telegram_id, username, first_name,
     last_name, language, is_borrower, is_lender, is_admin, consented_at, terms_version, phone,
-    wallet_address, wallet_verified_at, kyc_tier, is_frozen, frozen_reason, reminders_enabled)
+    wallet_address, wallet_verified_at, kyc_tier, is_frozen, frozen_reason, reminders_enabled,
+    referral_code)
 SELECT now() - (random() * 900 || ' days')::interval, now(), 5000000000 + g,
        CASE WHEN random() < 0.8 THEN 'user' || g ELSE '' END, 'Bench', '', 'en', true, false,
        false, now(), '2026-11', CASE WHEN random() < 0.9 THEN %(phone)s ELSE '' END,
        '0x' || lpad(to_hex(g), 40, '0'), now(), (1 + floor(random() * 3))::int, random() < 0.005,
-       '', true
+       '', true, ''
 FROM generate_series(1, %(n)s) g
 """
 PROFILES_SQL = """
@@ -148,7 +149,9 @@ def generate(n: int) -> dict:
         cursor.execute(USERS_SQL, {"n": n, "phone": encrypt_text("+15550000000")})
         for sql in (PROFILES_SQL, WALLETS_SQL, LOANS_SQL, INSTALLMENTS_SQL):
             cursor.execute(sql)
-        cursor.execute("ANALYZE")
+        # A live database's history was vacuumed long ago (autovacuum); freshly bulk-loaded
+        # rows are not yet, and would be measured as if every page were new.
+        cursor.execute("VACUUM ANALYZE")
         cursor.execute("SELECT (SELECT count(*) FROM loans_loan),"
                        " (SELECT count(*) FROM loans_installment)")
         loans, installments = cursor.fetchone()
@@ -158,7 +161,9 @@ def generate(n: int) -> dict:
 
 # --- the batch path (child process) -----------------------------------------------------
 
-def worker(limit: int, batch_key: str) -> dict:
+def worker(limit: int, batch_key: str, part: int = 0, parts: int = 1) -> dict:
+    """Score the chunks numbered part, part + parts, ... of the first `limit` borrowers, as
+    one of `parts` Celery workers taking rescore_chunk tasks would."""
     from django.conf import settings
     from django.utils import timezone
 
@@ -166,26 +171,42 @@ def worker(limit: int, batch_key: str) -> dict:
     from core.scoring.services import scores_rescore_range
 
     now = timezone.now()
+    started_at = time.time()
     started = time.perf_counter()
     written = seen = 0
-    for first_id, last_id in borrower_id_ranges(chunk=settings.SCORING_CHUNK):
+    for index, (first_id, last_id) in enumerate(borrower_id_ranges(chunk=settings.SCORING_CHUNK)):
         if seen >= limit:
             break
+        seen += settings.SCORING_CHUNK
+        if index % parts != part:
+            continue
         written += scores_rescore_range(first_id=first_id, last_id=last_id, batch_key=batch_key,
                                         now=now)
-        seen += settings.SCORING_CHUNK
     elapsed = time.perf_counter() - started
-    return {"scored": written, "seconds": round(elapsed, 2),
-            "borrowers_per_s": round(written / elapsed), "peak_rss_mb": round(_peak_rss_mb(), 1)}
+    return {"scored": written, "seconds": round(elapsed, 2), "started_at": started_at,
+            "ended_at": started_at + elapsed, "peak_rss_mb": round(_peak_rss_mb(), 1)}
 
 
-def run_worker(database_url: str, limit: int, batch_key: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", str(limit), "--batch-key",
-                          batch_key], env={**os.environ, "DATABASE_URL": database_url},
-                         capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def run_workers(database_url: str, limit: int, batch_key: str, parts: int) -> dict:
+    """`parts` worker processes side by side; borrowers/s counts from the first start to the
+    last end, so it is the whole batch's wall-clock rate, every score stored."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    children = [subprocess.Popen([sys.executable, __file__, "--worker", str(limit),
+                                  "--batch-key", batch_key, "--part", str(part),
+                                  "--parts", str(parts)],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for part in range(parts)]
+    results = []
+    for child in children:
+        out, err = child.communicate()
+        if child.returncode:
+            raise RuntimeError(err[-3000:])
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    written = sum(result["scored"] for result in results)
+    elapsed = max(r["ended_at"] for r in results) - min(r["started_at"] for r in results)
+    return {"scored": written, "workers": parts, "seconds": round(elapsed, 2),
+            "borrowers_per_s": round(written / elapsed),
+            "peak_rss_mb": max(result["peak_rss_mb"] for result in results)}
 
 
 # --- the naive way ------------------------------------------------------------------------
@@ -284,14 +305,18 @@ def main() -> int:
     parser.add_argument("--borrowers", type=int, default=BORROWERS)
     parser.add_argument("--naive", type=int, default=NAIVE_SAMPLE)
     parser.add_argument("--no-sign", action="store_true", help="skip the signing figure")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes scoring chunks side by side (default: 2 cores)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch-key", help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--parts", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if args.worker:
         _setup_django(url)
-        print(json.dumps(worker(args.worker, args.batch_key)))
+        print(json.dumps(worker(args.worker, args.batch_key, args.part, args.parts)))
         return 0
     if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
         print("bench/scoring.py measures the PostgreSQL path (COPY, set-based SQL): set "
@@ -313,9 +338,9 @@ def main() -> int:
         data = generate(args.borrowers)
         print(f"data: {data}", flush=True)
         connections.close_all()
-        small = run_worker(bench_url, min(10_000, args.borrowers), "bench-10k")
+        small = run_workers(bench_url, min(10_000, args.borrowers), "bench-10k", args.workers)
         print(f"batch 10k: {small}", flush=True)
-        full = run_worker(bench_url, args.borrowers, "bench-full")
+        full = run_workers(bench_url, args.borrowers, "bench-full", args.workers)
         print(f"batch {args.borrowers}: {full}", flush=True)
         slow = naive(args.naive)
         print(f"naive {args.naive}: {slow}", flush=True)
