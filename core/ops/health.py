@@ -10,10 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+
+from core.ops.logs import redact
+
+
+def _public(text: str) -> str:
+    """/health is public and errors quote URLs: a hosted RPC endpoint carries its API key in the
+    path (/v2/<key>), a Redis URL its password (masked by `redact`)."""
+    rpc = urlsplit(settings.RPC_URL or "")
+    if len(rpc.path) > 1:
+        text = text.replace(settings.RPC_URL, f"{rpc.scheme}://{rpc.netloc}/[redacted]")
+        text = text.replace(rpc.path, "/[redacted]")
+    return redact(text)
 
 
 def _timed(check: Callable[[], dict]) -> dict:
@@ -21,7 +34,7 @@ def _timed(check: Callable[[], dict]) -> dict:
     try:
         result = check()
     except Exception as exc:  # a failing part is a finding, not a crash of the endpoint
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        result = {"ok": False, "error": _public(f"{type(exc).__name__}: {exc}")[:300]}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 

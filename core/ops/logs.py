@@ -15,21 +15,22 @@ from datetime import UTC, datetime
 
 MASK = "[redacted]"
 _PATTERNS: list[tuple[re.Pattern, str]] = [
-    # Telegram bot tokens: <bot id>:<35 characters>, also inside Bot API URLs.
-    (re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}"), MASK),
+    # Telegram bot tokens: <bot id>:<35 characters>, also inside Bot API URLs, where the
+    # token follows "bot" without a word boundary (httpx logs every request URL at INFO).
+    (re.compile(r"(?:\b|(?<=bot))\d{6,12}:[A-Za-z0-9_-]{30,}"), MASK),
     # Passwords in URLs: scheme://user:password@host
     (re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.I),
      r"\g<scheme>" + MASK + "@"),
     # Signing pages: /s/<one-time token>/ (the token is the authority to act).
     (re.compile(r"/s/[A-Za-z0-9_-]{16,}"), "/s/" + MASK),
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1 " + MASK),
+    # A seed phrase is many words: mask them all, not only the first one.
+    (re.compile(r"(?P<k>\b(?:mnemonic|seed[_ -]?phrase)[\w-]*[\"']?\s*[:=]\s*[\"']?)"
+                r"[a-z]+(?:\s+[a-z]+){11,23}", re.I), r"\g<k>" + MASK),
     # key=value / "key": "value" pairs whose name says secret.
     (re.compile(r"(?P<k>\b[\w-]*(?:secret|password|passwd|token|private_key|api_key|"
                 r"privatekey|mnemonic|fernet|encryption_keys?)[\w-]*[\"']?\s*[:=]\s*[\"']?)"
                 r"[^\s\"',;&}]+", re.I), r"\g<k>" + MASK),
-    # 32-byte hex secrets (private keys). Addresses (20 bytes) and tx hashes are public, but
-    # a tx hash looks like a key: both are masked only when not preceded by a hash-ish name.
-    (re.compile(r"(?<![\w/])(?<!hash[=: ])(?:0x)?[0-9a-fA-F]{64}\b(?![0-9a-fA-F])"), MASK),
     # Phone numbers in international form: +, then 7 to 15 digits, maybe with separators.
     (re.compile(r"(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,14}\b"), MASK),
     # ... and bare digits where the text says it is a phone (ids and amounts stay readable).
@@ -38,10 +39,22 @@ _PATTERNS: list[tuple[re.Pattern, str]] = [
 ]
 
 
+# 32-byte hex secrets (private keys). Addresses (20 bytes) never match. A tx hash looks exactly
+# like a key, so it stays readable only where its name says it is one (tx_hash=,
+# "transactionHash": "...", HexBytes('...')) or in a /tx/ URL.
+_HEX_SECRET = re.compile(
+    r"(?P<name>\b[\w-]*hash[\w-]*[\"']?\s*[:=]?\s*(?:HexBytes\()?[\"']?)?"
+    r"(?<![\w/])(?:0x)?[0-9a-fA-F]{64}\b(?![0-9a-fA-F])", re.I)
+
+
+def _mask_hex(match: re.Match) -> str:
+    return match.group(0) if match.group("name") else MASK
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _HEX_SECRET.sub(_mask_hex, text)
 
 
 class RedactSecrets(logging.Filter):

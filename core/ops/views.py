@@ -33,7 +33,11 @@ def live(request: HttpRequest) -> JsonResponse:
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     if settings.METRICS_TOKEN:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), settings.METRICS_TOKEN.encode()):
-            return HttpResponse("unauthorized\n", status=401, content_type="text/plain")
+        # Only "Bearer <token>" (the scheme is case-insensitive); a bare token is refused too.
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), settings.METRICS_TOKEN.encode()):
+            response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
