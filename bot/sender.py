@@ -61,6 +61,37 @@ class _Pacer:
         self.tat = max(self.tat, until)
 
 
+class _GlobalPace:
+    """At most `limit` requests in any sliding `span` (Telegram counts arrivals that way), and
+    never two closer than half the average interval, both measured when a request really
+    leaves. Slots booked ahead would not do: after an event-loop stall several overdue
+    requests would leave together, and a bunch, once made, would repeat every second."""
+
+    def __init__(self, rate: float, span: float = 1.0) -> None:
+        self.limit, self.span = max(1, int(rate)), span
+        self.min_gap = 0.5 / rate if rate > 0 else 0.0
+        self.sent: deque[float] = deque()
+        self.held_until = 0.0
+
+    def hold(self, until: float) -> None:
+        self.held_until = max(self.held_until, until)
+
+    async def pass_(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self.sent and self.sent[0] <= now - self.span:
+                self.sent.popleft()
+            ready = self.held_until
+            if self.sent:
+                ready = max(ready, self.sent[-1] + self.min_gap)
+                if len(self.sent) >= self.limit:
+                    ready = max(ready, self.sent[0] + self.span)
+            if ready <= now:
+                self.sent.append(now)  # no await between the check and the booking
+                return
+            await asyncio.sleep(ready - now)
+
+
 class FairSlots:
     """A semaphore that serves waiters strictly first come, first served: a freed slot is
     handed to the oldest waiter, so under constant pressure no request waits forever
@@ -108,7 +139,7 @@ class Sender(BaseRateLimiter[dict]):
         self.max_retries = max_retries
         self.network_backoff_s = network_backoff_s
         self.max_chats = max_chats
-        self._global = _Pacer(self.global_rate)
+        self._global = _GlobalPace(self.global_rate)
         self._chats: OrderedDict[Any, _Pacer] = OrderedDict()
         # Requests in flight at once. Waiting here is cheap; waiting inside httpcore's
         # connection pool costs CPU for every waiter on every release.
@@ -128,27 +159,28 @@ class Sender(BaseRateLimiter[dict]):
             self._chats.popitem(last=False)
         return pacer
 
-    async def _wait_turn(self, endpoint: str, chat_id: Any) -> None:
-        if endpoint not in LIMITED_METHODS:
-            return
-        if chat_id is not None:
+    async def _wait_chat_turn(self, endpoint: str, chat_id: Any) -> None:
+        if endpoint in LIMITED_METHODS and chat_id is not None:
             wait = self._chat_pacer(chat_id).reserve(time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)
-        # The global slot is booked only once the chat's turn has come, so one busy chat
-        # never holds back everybody else.
-        wait = self._global.reserve(time.monotonic())
-        if wait > 0:
-            await asyncio.sleep(wait)
+
+    async def _wait_global_turn(self, endpoint: str) -> None:
+        # Booked only once the chat's turn has come (one busy chat never holds back everybody
+        # else) and once a connection slot is ours: a request waiting for a slot after its
+        # turn would leave late, in a bunch with the next ones.
+        if endpoint in LIMITED_METHODS:
+            await self._global.pass_()
 
     async def process_request(self, callback, args, kwargs, endpoint: str, data: dict[str, Any],
                               rate_limit_args: dict | None):
         chat_id = data.get("chat_id")
         attempt = 0
         while True:
-            await self._wait_turn(endpoint, chat_id)
+            await self._wait_chat_turn(endpoint, chat_id)
             try:
                 async with self._in_flight:
+                    await self._wait_global_turn(endpoint)
                     return await callback(*args, **kwargs)
             except RetryAfter as error:
                 attempt += 1

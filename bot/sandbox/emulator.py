@@ -128,6 +128,7 @@ class EmulatorState:
     timeline: dict[int, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
     calls: list[SentCall] = field(default_factory=list)
     callback_answers: dict[str, dict] = field(default_factory=dict)
+    callback_chats: dict[str, int] = field(default_factory=dict)  # query id -> who pressed
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     webhook: dict = field(default_factory=lambda: {"url": "", "secret_token": "",
@@ -459,6 +460,7 @@ class BotApiEmulator:
             message = self.state.messages[person.id].get(int(body.get("message_id") or 0))
             query_id = str(next(self.state.seq) * 7919)
             self.state.callback_answers[query_id] = {}
+            self.state.callback_chats[query_id] = person.id
             query = {"id": query_id, "from": person.as_user(),
                      "chat_instance": str(person.id), "data": body["callback_data"]}
             if message is not None:
@@ -565,7 +567,9 @@ class BotApiEmulator:
             message = self.state.messages[chat_id].get(message_id)
             if message is not None:
                 messages.append({"side": side, **message})
-        answers = {key: value for key, value in self.state.callback_answers.items() if value}
+        # Only this person's button answers: a toast is shown to whoever pressed.
+        answers = {key: value for key, value in self.state.callback_answers.items()
+                   if value and self.state.callback_chats.get(key) == chat_id}
         return web.json_response({"messages": messages, "callback_answers": answers})
 
     async def handle_control_file(self, request: web.Request) -> web.Response:

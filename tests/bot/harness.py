@@ -112,7 +112,8 @@ def button_data(message: dict, label: str | None) -> str:
     buttons = [button for row in message.get("reply_markup", {}).get("inline_keyboard", [])
                for button in row]
     for button in buttons:
-        if label is None or label in button["text"]:
+        # Link buttons (wallets, share links) open a URL; they send the bot nothing.
+        if "callback_data" in button and (label is None or label in button["text"]):
             return button["callback_data"]
     raise AssertionError(f"no button {label!r} in {[b['text'] for b in buttons]}")
 

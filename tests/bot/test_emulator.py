@@ -152,3 +152,24 @@ def test_webhook_delivery_sends_the_secret_and_redelivers_until_answered_2xx(emu
     finally:
         api(emulator, "deleteWebhook", data={})
         emulator.call(runner.cleanup)
+
+
+def test_a_button_answer_is_shown_only_to_the_person_who_pressed(emulator):
+    control(emulator, "updates", {"user": PEOPLE["alice"], "text": "hi"})
+    control(emulator, "updates", {"user": PEOPLE["bob"], "text": "hi"})
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "1|x"}]]}
+    sent = api(emulator, "sendMessage", data={"chat_id": "1001", "text": "Sure?",
+                                              "reply_markup": json.dumps(markup)}).json()
+    control(emulator, "updates", {"user": PEOPLE["alice"], "callback_data": "1|x",
+                                  "message_id": sent["result"]["message_id"]})
+    updates = api(emulator, "getUpdates", data={"timeout": 0}).json()["result"]
+    query_id = next(u["callback_query"]["id"] for u in updates if "callback_query" in u)
+    assert api(emulator, "answerCallbackQuery",
+               data={"callback_query_id": query_id, "text": "Done"}).json()["ok"]
+
+    def answers(person: str) -> list[str]:
+        chat = httpx.get(f"{emulator.url}/_emu/chats/{PEOPLE[person]['id']}", timeout=10)
+        return [answer["text"] for answer in chat.json()["callback_answers"].values()]
+
+    assert answers("alice") == ["Done"]
+    assert answers("bob") == []

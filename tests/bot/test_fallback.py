@@ -114,7 +114,10 @@ def test_random_updates_in_every_state_never_crash_or_go_unanswered(run_bot, cap
             before = len(chat.messages(person))
             answers_before = len(chat.callback_answers())
             if action.get("kind") == "latest_button":
-                with_buttons = [m for m in chat.messages(person) if m.get("reply_markup")]
+                with_buttons = [m for m in chat.messages(person)
+                                if any("callback_data" in button for row in
+                                       m.get("reply_markup", {}).get("inline_keyboard", [])
+                                       for button in row)]
                 if not with_buttons:
                     continue
                 await chat.press(person, with_buttons[-1])

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
+
 import pytest
 from asgiref.sync import async_to_sync
 from telegram.error import BadRequest, Forbidden
 
-from bot.sender import Sender, _Pacer
+from bot.sender import Sender, _GlobalPace, _Pacer
 from core.users.models import TelegramUser
 from tests.bot.harness import PEOPLE, db
 
@@ -28,6 +32,43 @@ def test_the_pacer_refills_after_a_quiet_spell():
     pacer = _Pacer(rate=30.0)
     assert [round(pacer.reserve(now=0.0), 4) for _ in range(3)] == [0.0, 0.0333, 0.0667]
     assert pacer.reserve(now=10.0) == 0.0
+
+
+def _leave_times(pace: _GlobalPace, requests: int, *, stall_every: int = 0) -> list[float]:
+    """Send `requests` through the pace from as many tasks, the event loop blocked for 80 ms
+    every `stall_every` requests (rendering, a slow database call), as a busy bot's is."""
+    left: list[float] = []
+
+    async def one() -> None:
+        await pace.pass_()
+        left.append(time.monotonic())
+        if stall_every and len(left) % stall_every == 0:
+            time.sleep(0.08)  # blocks the loop on purpose
+
+    async def run() -> None:
+        await asyncio.gather(*(one() for _ in range(requests)))
+
+    asyncio.run(run())
+    return left
+
+
+def test_the_global_pace_keeps_telegrams_sliding_second_even_after_the_loop_stalls():
+    left = _leave_times(_GlobalPace(rate=29), 75, stall_every=10)
+    # Telegram refuses a 31st message inside any second: 30 consecutive ones must span more
+    # than a second, with room for the network's jitter (half an interval here).
+    spans = [left[i + 30] - left[i] for i in range(len(left) - 30)]
+    assert min(spans) >= 1.0 + 0.5 / 29 - 0.002
+    gaps = [b - a for a, b in itertools.pairwise(left)]
+    assert min(gaps) >= 0.5 / 29 - 0.002  # a stall does not release a bunch at once
+    assert len(left) / (left[-1] - left[0]) > 27  # and the pace stays close to the rate
+
+
+def test_the_global_pace_waits_out_a_hold_after_a_429():
+    pace = _GlobalPace(rate=29)
+    pace.hold(time.monotonic() + 0.3)
+    started = time.monotonic()
+    left = _leave_times(pace, 2)
+    assert left[0] - started >= 0.29
 
 
 def test_a_429_storm_is_ridden_out_with_retry_after_and_every_message_arrives(run_bot):
