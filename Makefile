@@ -69,7 +69,11 @@ test: setup lint
 	cd contracts && npm test --silent
 	$(PY) -m pytest
 
+# The benchmarks measure PostgreSQL (each creates and drops its own database on that server).
 bench: setup
+	@case "$${DATABASE_URL:-}" in postgres*://*) ;; *) \
+	  echo "make bench measures against PostgreSQL: DATABASE_URL=postgres://user@host:5432/db make bench"; \
+	  exit 2;; esac
 	@set -e; for bench in bench/*.py; do echo "== $$bench"; $(PY) $$bench; done
 
 # The production-like stack of infra/ (Docker with the compose plugin; needs a .env with at
