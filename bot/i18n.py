@@ -49,6 +49,21 @@ class Invalid:
 
 ParsedAmount = Amount | Ambiguous | Invalid
 
+
+def invalid_amount_text(parsed: Invalid | None, example: str) -> str:
+    """Why a typed amount was refused, with an example of one that would be read."""
+    from django.utils.translation import gettext as _
+
+    reason = parsed.reason if parsed is not None else "not_a_number"
+    if reason == "too_precise":
+        return _("An amount can have at most six decimal places.")
+    if reason == "not_positive":
+        return _("The amount must be more than zero.")
+    if reason == "too_large":
+        return _("That amount is too large.")
+    return _("I could not read that as an amount. Type only the number, for example "
+             "%(example)s.") % {"example": example}
+
 # How a lone "." or "," followed by exactly three digits ("1.234", "1,234") reads in each
 # language: as a decimal point, as a thousands separator, or either (then we ask). In Spain
 # "1.234" is a thousand; in Mexico it is one and a bit — both write Spanish.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -23,6 +23,7 @@ from bot.i18n import (
     format_amount,
     format_number,
     format_percent_bps,
+    invalid_amount_text,
     localize_digits,
     parse_amount,
 )
@@ -33,6 +34,7 @@ from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.common.queueing import publish
 from core.loans.amortization import ScheduledInstallment, annuity_total_due, build_schedule
+from core.loans.labels import purpose_label, state_label, term_label
 from core.loans.models import Loan, LoanPurpose
 from core.loans.services import ALLOWED_INSTALLMENTS, loan_application_submit, loan_cancel
 from core.loans.states import LoanState
@@ -54,16 +56,6 @@ NOT_SAID = "none"  # the "prefer not to say" button (stored as an empty answer)
 
 # --- labels ---------------------------------------------------------------------------------
 
-def purpose_label(purpose: str) -> str:
-    return {
-        LoanPurpose.BUSINESS: _("Business"), LoanPurpose.EDUCATION: _("Education"),
-        LoanPurpose.MEDICAL: _("Medical costs"), LoanPurpose.HOME: _("Home"),
-        LoanPurpose.VEHICLE: _("Vehicle"),
-        LoanPurpose.DEBT_CONSOLIDATION: _("Paying off other debts"),
-        LoanPurpose.PERSONAL: _("Personal"),
-    }.get(purpose, purpose)
-
-
 def income_label(band: str, language: str) -> str:
     def number(value: int) -> str:
         return format_number(value, language)
@@ -84,11 +76,6 @@ def employment_label(value: str) -> str:
         Employment.PART_TIME: _("Part-time"), Employment.STUDENT: _("Student"),
         Employment.RETIRED: _("Retired"), Employment.UNEMPLOYED: _("Not working"),
     }[value]
-
-
-def term_label(count: int, language: str) -> str:
-    return ngettext("%(count)s month", "%(count)s months", count) % {
-        "count": format_number(count, language)}
 
 
 # --- reads, each one unit of database work ------------------------------------------------------
@@ -154,7 +141,7 @@ async def amount_typed(update: Update, context: BotContext) -> None:
         return
     parsed = parse_amount(message.text, language)
     if isinstance(parsed, Invalid):
-        await say(update, _invalid_text(parsed))
+        await say(update, invalid_amount_text(parsed, format_number(100, language)))
         return
     if isinstance(parsed, Ambiguous):
         await save_step(context, AMOUNT)  # a fresh nonce: only these two buttons count
@@ -400,28 +387,6 @@ async def offer_pressed(update: Update, context: BotContext) -> None:
         "You accepted the offer. Sign the listing in your wallet; once the chain confirms it, "
         "lenders can fund your loan and I will keep you posted."))
 
-
-def state_label(state: str) -> str:
-    return {
-        LoanState.DRAFT: _("a draft"), LoanState.SUBMITTED: _("being scored"),
-        LoanState.SCORED: _("scored"), LoanState.REJECTED: _("refused"),
-        LoanState.IN_REVIEW: _("in review"), LoanState.APPROVED: _("approved, not yet listed"),
-        LoanState.LISTED: _("listed for lenders"), LoanState.FUNDING: _("being funded"),
-        LoanState.FUNDED: _("funded, ready to draw down"), LoanState.ACTIVE: _("active"),
-        LoanState.LATE: _("late"), LoanState.REPAID: _("repaid"),
-        LoanState.EXPIRED: _("expired"), LoanState.CANCELLED: _("cancelled"),
-        LoanState.DEFAULTED: _("defaulted"),
-    }.get(state, state)
-
-
-def _invalid_text(parsed: Invalid) -> str:
-    if parsed.reason == "too_precise":
-        return _("An amount can have at most six decimal places.")
-    if parsed.reason == "not_positive":
-        return _("The amount must be more than zero.")
-    if parsed.reason == "too_large":
-        return _("That amount is too large.")
-    return _("I could not read that as an amount. Please type only the number.")
 
 
 def build_handlers() -> Journey:

@@ -18,6 +18,7 @@ from bot.i18n import (
     format_amount,
     format_number,
     format_percent_bps,
+    invalid_amount_text,
     parse_amount,
 )
 from bot.journeys import Journey
@@ -52,7 +53,7 @@ async def amount_typed(update: Update, context: BotContext) -> str | None:
         return None
     parsed = parse_amount(message.text, language)
     if isinstance(parsed, Invalid):
-        await say(update, _invalid_text(parsed, language))
+        await say(update, invalid_amount_text(parsed, _example(language)))
         return None
     if isinstance(parsed, Ambiguous):
         await save_step(context, AMOUNT)  # fresh nonce: only these two buttons count
@@ -134,16 +135,6 @@ def _to_cents(units: int) -> int:
     cent = 10 ** (settings.STABLE_DECIMALS - 2)
     return (units + cent // 2) // cent * cent
 
-
-def _invalid_text(parsed: Invalid, language: str) -> str:
-    if parsed.reason == "too_precise":
-        return _("An amount can have at most six decimal places.")
-    if parsed.reason == "not_positive":
-        return _("The amount must be more than zero.")
-    if parsed.reason == "too_large":
-        return _("That amount is too large.")
-    return _("I could not read that as an amount. Type only the number, for example "
-             "%(example)s.") % {"example": _example(language)}
 
 
 def build_handlers() -> Journey:

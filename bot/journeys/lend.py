@@ -28,15 +28,16 @@ from bot.i18n import (
     format_date,
     format_number,
     format_percent_bps,
+    invalid_amount_text,
     localize_digits,
     parse_amount,
 )
 from bot.journeys import Journey
-from bot.journeys.borrow import purpose_label, term_label
 from bot.journeys.loans import progress_bar
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
+from core.loans.labels import purpose_label, term_label
 from core.loans.market import (
     ANY,
     GRADES,
@@ -372,7 +373,7 @@ async def amount_typed(update: Update, context: BotContext) -> None:
     message = update.effective_message
     parsed = parse_amount(message.text or "", language) if message is not None else None
     if parsed is None or isinstance(parsed, Invalid):
-        await say(update, _invalid_text(parsed, language))
+        await say(update, invalid_amount_text(parsed, format_number(50, language)))
         return
     if isinstance(parsed, Ambiguous):
         await save_step(context, FUND_AMOUNT)  # a fresh nonce: only these buttons count
@@ -417,16 +418,6 @@ async def _typed_amount_chosen(update: Update, context: BotContext, units: int) 
         units = loan.left_to_fund
     await _offer_funding(update, context, loan, units, lead=lead)
 
-
-def _invalid_text(parsed: Invalid | None, language: str) -> str:
-    if parsed is not None and parsed.reason == "too_precise":
-        return _("An amount can have at most six decimal places.")
-    if parsed is not None and parsed.reason == "not_positive":
-        return _("The amount must be more than zero.")
-    if parsed is not None and parsed.reason == "too_large":
-        return _("That amount is too large.")
-    return _("I could not read that as an amount. Type only the number, for example "
-             "%(example)s.") % {"example": format_number(50, language)}
 
 
 def build_handlers() -> Journey:

@@ -24,22 +24,19 @@ from bot.i18n import (
     Invalid,
     format_amount,
     format_date,
+    format_number,
     format_percent_bps,
+    invalid_amount_text,
     localize_digits,
     parse_amount,
 )
 from bot.journeys import Journey
-from bot.journeys.borrow import (
-    purpose_label,
-    schedule_lines,
-    send_schedule_chart,
-    state_label,
-    term_label,
-)
+from bot.journeys.borrow import schedule_lines, send_schedule_chart
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.loans.amortization import ScheduledInstallment, build_schedule
+from core.loans.labels import purpose_label, state_label, term_label
 from core.loans.models import Installment, Loan
 from core.loans.selectors import borrower_loans, loan_amount_to_next_due, loan_next_installment
 from core.loans.services import loan_cancel
@@ -295,8 +292,7 @@ async def repay_amount_typed(update: Update, context: BotContext) -> None:
     message = update.effective_message
     parsed = parse_amount(message.text or "", language) if message is not None else None
     if parsed is None or isinstance(parsed, Invalid):
-        await say(update, _("I could not read that as an amount. Please type only the number, "
-                            "or send /cancel."))
+        await say(update, invalid_amount_text(parsed, format_number(50, language)))
         return
     if isinstance(parsed, Ambiguous):
         await save_step(context, REPAY_AMOUNT)  # a fresh nonce for these buttons

@@ -27,6 +27,7 @@ from bot.i18n import (
     format_date,
     format_number,
     format_percent_bps,
+    invalid_amount_text,
     localize_digits,
     parse_amount,
 )
@@ -197,8 +198,7 @@ async def amount_typed(update: Update, context: BotContext) -> None:
     message = update.effective_message
     parsed = parse_amount(message.text or "", language) if message is not None else None
     if parsed is None or isinstance(parsed, Invalid):
-        await say(update, _("I could not read that as an amount. Please type only the number, "
-                            "or send /cancel."))
+        await say(update, invalid_amount_text(parsed, format_number(50, language)))
         return
     if isinstance(parsed, Ambiguous):
         await save_step(context, context.session.step)  # a fresh nonce for these buttons

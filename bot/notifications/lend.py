@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import format_amount, format_date, format_percent_bps, localize_digits
-from bot.journeys.borrow import purpose_label, term_label
 from bot.notifications.registry import Rendered, template
+from core.loans.labels import purpose_label, term_label
 
 
 @template("loan_listing_announcement")

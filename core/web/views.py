@@ -31,11 +31,12 @@ from eth_utils import is_address
 from core.common.csvexport import csv_response
 from core.common.errors import ServiceError
 from core.common.formatting import format_amount, format_date, format_number, localize_digits
+from core.loans import labels as loan_labels
 from core.loans import stats
 from core.users.models import TelegramUser
 from core.wallets import actions
 from core.wallets.pool import PoolOverview, PoolPosition, pool_overview, pool_position
-from core.web import charts, labels, selectors, services
+from core.web import charts, selectors, services
 from onchain.deeplinks import qr_png
 
 # Months of history the dashboard's chart shows.
@@ -74,7 +75,8 @@ def dashboard(request: HttpRequest):
                                                   since=timezone.now() - CHART_SINCE))
     shown_states = [state for state in selectors.PUBLIC_STATES | {"approved", "in_review"}
                     if figures.loans_by_state.get(state)]
-    by_state = sorted(((labels.state_label(s), figures.loans_by_state[s]) for s in shown_states),
+    by_state = sorted(((loan_labels.state_label(s), figures.loans_by_state[s])
+                       for s in shown_states),
                       key=lambda item: -item[1])
     money = lambda units: format_amount(units, language)  # noqa: E731
     count = lambda n: localize_digits(str(n), language)  # noqa: E731

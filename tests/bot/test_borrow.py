@@ -130,7 +130,7 @@ def test_an_amount_that_reads_two_ways_is_asked_back_and_limits_are_explained(ru
         assert "es más de lo que puedes pedir" in replies[-1]["text"]
         assert "nivel de verificación" in replies[-1]["text"]
         replies = await chat.say(lucia, "abc")
-        assert "No pude leer" in replies[-1]["text"]
+        assert "No he podido leer" in replies[-1]["text"]
         replies = await chat.say(lucia, "80")
         assert "cuotas mensuales" in replies[-1]["text"]
 

@@ -8,9 +8,15 @@ import pytest
 @pytest.fixture(autouse=True)
 def chain_out_of_reach(settings):
     """Pages must render when the node cannot be reached; tests that want a chain use the
-    `chain` fixture, which points the app at its own anvil."""
+    `chain` fixture, which points the app at its own anvil. A cache of the test's own, so a
+    pool figure another test read from a live chain is not served here."""
+    from django.core.cache import cache
+
     from core.wallets import rpc
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "tests-web"}}
+    cache.clear()
     settings.RPC_URL = "http://127.0.0.1:9"
     rpc._web3.cache_clear()
     yield

@@ -9,6 +9,7 @@ from django import template
 from django.utils import translation
 
 from core.common import formatting
+from core.loans import labels as loan_labels
 from core.web import labels
 
 register = template.Library()
@@ -57,17 +58,17 @@ def digits(value) -> str:
 
 @register.filter
 def state(value: str) -> str:
-    return labels.state_label(value)
+    return loan_labels.state_label(value)
 
 
 @register.filter
 def purpose(value: str) -> str:
-    return labels.purpose_label(value)
+    return loan_labels.purpose_label(value)
 
 
 @register.filter
 def term(count: int) -> str:
-    return labels.term_label(count, _language())
+    return loan_labels.term_label(count, _language())
 
 
 @register.filter
