@@ -14,18 +14,15 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.amounts import read_typed_amount
 from bot.charts import PALETTE, Series, stacked_bars_png
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
-    Ambiguous,
-    Invalid,
     format_amount,
     format_number,
     format_percent_bps,
-    invalid_amount_text,
     localize_digits,
-    parse_amount,
 )
 from bot.journeys import Journey
 from bot.journeys.onboarding import missing_steps, missing_text
@@ -134,25 +131,11 @@ async def ask_amount(update: Update, context: BotContext) -> None:
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
-    language = context.person.language
-    message = update.effective_message
-    if message is None or not message.text:
-        await say(update, _("Please type the amount as a number."))
-        return
-    parsed = parse_amount(message.text, language)
-    if isinstance(parsed, Invalid):
-        await say(update, invalid_amount_text(parsed, format_number(100, language)))
-        return
-    if isinstance(parsed, Ambiguous):
-        await save_step(context, AMOUNT)  # a fresh nonce: only these two buttons count
-        nonce = context.session.nonce
-        await say(update, _("Did you mean %(first)s or %(second)s?") % {
-            "first": format_amount(parsed.readings[0], language),
-            "second": format_amount(parsed.readings[1], language)},
-            markup=keyboard([button(format_amount(units, language), "borrow", nonce, "amt",
-                                    units) for units in parsed.readings]))
-        return
-    await amount_chosen(update, context, parsed.units)
+    units = await read_typed_amount(
+        update, context, example=format_number(100, context.person.language),
+        choice=lambda nonce, units: ("borrow", nonce, "amt", units))
+    if units is not None:
+        await amount_chosen(update, context, units)
 
 
 async def amount_chosen(update: Update, context: BotContext, units: int) -> None:

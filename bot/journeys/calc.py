@@ -11,15 +11,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.amounts import read_typed_amount
 from bot.conversation import END, BotContext, save_step, transition
 from bot.i18n import (
-    Ambiguous,
-    Invalid,
     format_amount,
     format_number,
     format_percent_bps,
-    invalid_amount_text,
-    parse_amount,
 )
 from bot.journeys import Journey
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
@@ -45,29 +42,10 @@ async def start_calc(update: Update, context: BotContext) -> str:
 
 @transition
 async def amount_typed(update: Update, context: BotContext) -> str | None:
-    language = context.person.language
-    message = update.effective_message
-    if message is None or not message.text:
-        await say(update, _("Please type the amount as a number, for example %(example)s.")
-                  % {"example": _example(language)})
-        return None
-    parsed = parse_amount(message.text, language)
-    if isinstance(parsed, Invalid):
-        await say(update, invalid_amount_text(parsed, _example(language)))
-        return None
-    if isinstance(parsed, Ambiguous):
-        await save_step(context, AMOUNT)  # fresh nonce: only these two buttons count
-        first, second = parsed.readings
-        nonce = context.session.nonce
-        await say(update, _("Did you mean %(first)s or %(second)s?")
-                  % {"first": format_amount(first, language),
-                     "second": format_amount(second, language)},
-                  markup=keyboard([button(format_amount(first, language), "calc", nonce, "amt",
-                                          first),
-                                   button(format_amount(second, language), "calc", nonce, "amt",
-                                          second)]))
-        return None
-    return await _ask_term(update, context, parsed.units)
+    units = await read_typed_amount(
+        update, context, example=_example(context.person.language),
+        choice=lambda nonce, units: ("calc", nonce, "amt", units))
+    return None if units is None else await _ask_term(update, context, units)
 
 
 async def _ask_term(update: Update, context: BotContext, units: int) -> None:

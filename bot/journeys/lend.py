@@ -19,18 +19,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.amounts import chosen_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
-    Ambiguous,
-    Invalid,
     format_amount,
     format_date,
     format_number,
     format_percent_bps,
-    invalid_amount_text,
     localize_digits,
-    parse_amount,
 )
 from bot.journeys import Journey
 from bot.journeys.loans import progress_bar
@@ -369,36 +366,23 @@ async def _type_pressed(update: Update, context: BotContext, what: str, args: tu
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
-    language = context.person.language
-    message = update.effective_message
-    parsed = parse_amount(message.text or "", language) if message is not None else None
-    if parsed is None or isinstance(parsed, Invalid):
-        await say(update, invalid_amount_text(parsed, format_number(50, language)))
-        return
-    if isinstance(parsed, Ambiguous):
-        await save_step(context, FUND_AMOUNT)  # a fresh nonce: only these buttons count
-        nonce = context.session.nonce
-        await say(update, _("Did you mean %(first)s or %(second)s?") % {
-            "first": format_amount(parsed.readings[0], language),
-            "second": format_amount(parsed.readings[1], language)},
-            markup=keyboard([button(format_amount(units, language), KIND, "amt", nonce, units)
-                             for units in parsed.readings]))
-        return
-    await _typed_amount_chosen(update, context, parsed.units)
+    units = await read_typed_amount(
+        update, context, example=format_number(50, context.person.language),
+        choice=lambda nonce, units: (KIND, "amt", nonce, units))
+    if units is not None:
+        await _typed_amount_chosen(update, context, units)
 
 
 async def _ambiguous_pressed(update: Update, context: BotContext, what: str,
                              args: tuple) -> None:
-    session = context.session
     nonce, value = (args[0], args[1]) if len(args) == 2 else ("", "")
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step != FUND_AMOUNT or not value.isdigit()
-            or not 0 < int(value) <= 10**15):
+    units = chosen_reading(context, nonce, value, {FUND_AMOUNT})
+    if units is None:
         await answer_button(update, _("This button is no longer active. Please use the latest "
                                       "message."), alert=True)
         return
     await answer_button(update)
-    await _typed_amount_chosen(update, context, int(value))
+    await _typed_amount_chosen(update, context, units)
 
 
 async def _typed_amount_chosen(update: Update, context: BotContext, units: int) -> None:

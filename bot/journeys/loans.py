@@ -17,18 +17,15 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.amounts import chosen_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
-    Ambiguous,
-    Invalid,
     format_amount,
     format_date,
     format_number,
     format_percent_bps,
-    invalid_amount_text,
     localize_digits,
-    parse_amount,
 )
 from bot.journeys import Journey
 from bot.journeys.borrow import schedule_lines, send_schedule_chart
@@ -288,35 +285,22 @@ async def repay_pressed(update: Update, context: BotContext) -> None:
 
 
 async def repay_amount_typed(update: Update, context: BotContext) -> None:
-    language = context.person.language
-    message = update.effective_message
-    parsed = parse_amount(message.text or "", language) if message is not None else None
-    if parsed is None or isinstance(parsed, Invalid):
-        await say(update, invalid_amount_text(parsed, format_number(50, language)))
-        return
-    if isinstance(parsed, Ambiguous):
-        await save_step(context, REPAY_AMOUNT)  # a fresh nonce for these buttons
-        nonce = context.session.nonce
-        await say(update, _("Did you mean %(first)s or %(second)s?") % {
-            "first": format_amount(parsed.readings[0], language),
-            "second": format_amount(parsed.readings[1], language)},
-            markup=keyboard([button(format_amount(units, language), "repay", "amt", nonce,
-                                    units) for units in parsed.readings]))
-        return
-    await _repay_typed_amount(update, context, parsed.units)
+    units = await read_typed_amount(
+        update, context, example=format_number(50, context.person.language),
+        choice=lambda nonce, units: ("repay", "amt", nonce, units))
+    if units is not None:
+        await _repay_typed_amount(update, context, units)
 
 
 async def _ambiguous_amount_pressed(update: Update, context: BotContext,
                                     pressed: callbacks.Button) -> None:
-    session = context.session
-    nonce, value = pressed.arg(1), pressed.arg(2) or ""
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step != REPAY_AMOUNT or not value.isdigit()):
+    units = chosen_reading(context, pressed.arg(1), pressed.arg(2), {REPAY_AMOUNT})
+    if units is None:
         await answer_button(update, _("This button is no longer active. Please use the latest "
                                       "message."), alert=True)
         return
     await answer_button(update)
-    await _repay_typed_amount(update, context, int(value))
+    await _repay_typed_amount(update, context, units)
 
 
 async def _repay_typed_amount(update: Update, context: BotContext, units: int) -> None:

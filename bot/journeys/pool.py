@@ -17,19 +17,16 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.amounts import chosen_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
-    Ambiguous,
-    Invalid,
     babel_locale,
     format_amount,
     format_date,
     format_number,
     format_percent_bps,
-    invalid_amount_text,
     localize_digits,
-    parse_amount,
 )
 from bot.journeys import Journey
 from bot.replies import answer_button, button, keyboard, say
@@ -194,36 +191,22 @@ async def _sign(update: Update, action, **kwargs) -> None:
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
-    language = context.person.language
-    message = update.effective_message
-    parsed = parse_amount(message.text or "", language) if message is not None else None
-    if parsed is None or isinstance(parsed, Invalid):
-        await say(update, invalid_amount_text(parsed, format_number(50, language)))
-        return
-    if isinstance(parsed, Ambiguous):
-        await save_step(context, context.session.step)  # a fresh nonce for these buttons
-        nonce = context.session.nonce
-        await say(update, _("Did you mean %(first)s or %(second)s?") % {
-            "first": format_amount(parsed.readings[0], language),
-            "second": format_amount(parsed.readings[1], language)},
-            markup=keyboard([button(format_amount(units, language), KIND, "amt", nonce, units)
-                             for units in parsed.readings]))
-        return
-    await _amount_chosen(update, context, parsed.units)
+    units = await read_typed_amount(
+        update, context, example=format_number(50, context.person.language),
+        choice=lambda nonce, units: (KIND, "amt", nonce, units))
+    if units is not None:
+        await _amount_chosen(update, context, units)
 
 
 async def _ambiguous_pressed(update: Update, context: BotContext,
                              pressed: callbacks.Button) -> None:
-    session = context.session
-    nonce, value = pressed.arg(1), pressed.arg(2) or ""
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step not in {DEPOSIT, WITHDRAW} or not value.isdigit()
-            or not 0 < int(value) <= 10**15):
+    units = chosen_reading(context, pressed.arg(1), pressed.arg(2), {DEPOSIT, WITHDRAW})
+    if units is None:
         await answer_button(update, _("This button is no longer active. Please use the latest "
                                       "message."), alert=True)
         return
     await answer_button(update)
-    await _amount_chosen(update, context, int(value))
+    await _amount_chosen(update, context, units)
 
 
 async def _amount_chosen(update: Update, context: BotContext, units: int) -> None:

@@ -35,7 +35,7 @@ def test_a_sticker_in_the_middle_of_a_question_repeats_the_question(run_bot):
     async def scenario(chat):
         await chat.say("alice", "/calc")
         replies = await chat.send("alice", kind="sticker")
-        assert "Please type the amount as a number" in replies[-1]["text"]
+        assert "Type only the number, for example" in replies[-1]["text"]
         assert (await chat.say("alice", "10"))[-1]["text"].startswith("10.00")
 
     run_bot(scenario)
