@@ -221,3 +221,12 @@ def test_no_catalog_defines_a_message_twice(language):
             current = None
     twice = sorted({text for text in ids if ids.count(text) > 1})
     assert not twice, f"{language} defines these more than once: {twice}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_catalog_keeps_a_message_nothing_uses_any_more(language):
+    # Django's own messages (admin, forms) come from Django's catalogs, not ours.
+    known = {message.id if isinstance(message.id, str) else tuple(message.id)
+             for message in catalog(language) if message.id}
+    stale = known - source_messages()
+    assert not stale, f"{language} keeps messages nothing uses: {sorted(map(str, stale))}"
