@@ -226,13 +226,21 @@ async def _ask_reject_reason(update: Update, context: BotContext, loan_id: int) 
               % {"loan": localize_digits(str(loan_id), context.person.language)})
 
 
+async def _typed_reason(update: Update) -> str | None:
+    """The reason an admin typed (kept in the audit trail), or None once asked again."""
+    reason = (update.effective_message.text or "").strip() if update.effective_message else ""
+    if not reason or reason.startswith("/"):
+        await say(update, _("Please type the reason as a message, or send /cancel."))
+        return None
+    return reason[:REASON_MAX]
+
+
 @transition
 async def reject_reason_typed(update: Update, context: BotContext) -> str | None:
     if not is_admin(context.person):
         return END
-    reason = (update.effective_message.text or "").strip() if update.effective_message else ""
-    if not reason or reason.startswith("/"):
-        await say(update, _("Please type the reason as a message, or send /cancel."))
+    reason = await _typed_reason(update)
+    if reason is None:
         return None
     loan = await _in_review(int(context.session.draft.get("loan_id", 0)))
     if loan is None:
@@ -240,7 +248,7 @@ async def reject_reason_typed(update: Update, context: BotContext) -> str | None
         return END
     try:
         await run_in_db(review_reject, loan=loan, reviewer=context.person,
-                        reason=reason[:REASON_MAX])
+                        reason=reason)
     except ServiceError as error:
         await say(update, str(error))
         return END
@@ -363,9 +371,8 @@ async def _ask_freeze_reason(update: Update, context: BotContext, user_id: int, 
 async def _freeze_typed(update: Update, context: BotContext, *, freeze: bool) -> str | None:
     if not is_admin(context.person):
         return END
-    reason = (update.effective_message.text or "").strip() if update.effective_message else ""
-    if not reason or reason.startswith("/"):
-        await say(update, _("Please type the reason as a message, or send /cancel."))
+    reason = await _typed_reason(update)
+    if reason is None:
         return None
     found = await _user(int(context.session.draft.get("user_id", 0)))
     if found is None:
@@ -373,10 +380,10 @@ async def _freeze_typed(update: Update, context: BotContext, *, freeze: bool) ->
         return END
     try:
         if freeze:
-            await run_in_db(user_freeze, user=found[0], reason=reason[:REASON_MAX],
+            await run_in_db(user_freeze, user=found[0], reason=reason,
                             actor=context.person)
         else:
-            await run_in_db(user_unfreeze, user=found[0], reason=reason[:REASON_MAX],
+            await run_in_db(user_unfreeze, user=found[0], reason=reason,
                             actor=context.person)
     except ServiceError as error:
         await say(update, str(error))
