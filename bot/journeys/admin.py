@@ -37,7 +37,7 @@ from core.scoring.reasons import reason_text
 from core.scoring.selectors import review_queue
 from core.scoring.services import review_approve, review_reject
 from core.users.models import TelegramUser
-from core.users.selectors import user_activity, user_search
+from core.users.selectors import user_activity, user_search, users_reachable
 from core.users.services import user_freeze, user_unfreeze
 from core.wallets.actions import contracts_paused, pause_request, unpause_request
 from core.wallets.pool import PoolOverview, pool_overview
@@ -408,7 +408,7 @@ async def unfreeze_reason_typed(update: Update, context: BotContext) -> str | No
 
 @in_db
 def _reachable_count() -> int:
-    return TelegramUser.objects.filter(unreachable_since__isnull=True).count()
+    return users_reachable().count()
 
 
 @transition

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.common.errors import ServiceError
 from core.notifications.models import Broadcast, OutboxMessage, OutboxStatus
 from core.users.models import TelegramUser
+from core.users.selectors import users_reachable
 
 MAX_ATTEMPTS = 8
 BROADCAST_MAX_CHARS = 3500  # Telegram takes 4096; the header and its translation need room
@@ -117,7 +118,7 @@ def broadcast_enqueue(*, author: TelegramUser, text: str) -> Broadcast:
                            % {"count": BROADCAST_MAX_CHARS}, code="too_long")
     with transaction.atomic():
         broadcast = Broadcast.objects.create(author=author, text=text)
-        reachable = TelegramUser.objects.filter(unreachable_since__isnull=True).order_by("pk")
+        reachable = users_reachable().order_by("pk")
         params = {"broadcast_id": broadcast.pk, "text": text}
         last_pk, queued, now = 0, 0, timezone.now()
         while batch := list(reachable.filter(pk__gt=last_pk)

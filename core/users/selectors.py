@@ -7,6 +7,11 @@ from django.conf import settings
 from core.users.models import TelegramUser
 
 
+def users_reachable():
+    """People the bot can still write to (Telegram has not refused them for good)."""
+    return TelegramUser.objects.filter(unreachable_since__isnull=True)
+
+
 def user_get_by_telegram_id(*, telegram_id: int) -> TelegramUser | None:
     return TelegramUser.objects.filter(telegram_id=telegram_id).first()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.http import (
@@ -35,7 +35,11 @@ from core.loans import labels as loan_labels
 from core.loans import stats
 from core.users.models import TelegramUser
 from core.wallets import actions
-from core.wallets.pool import PoolOverview, PoolPosition, pool_overview, pool_position
+from core.wallets.pool import (
+    pool_overview,
+    pool_position,
+    pool_shares_for,
+)
 from core.web import charts, selectors, services
 from onchain.deeplinks import qr_png
 
@@ -122,15 +126,6 @@ def loan_detail(request: HttpRequest, loan_id: int):
 
 # --- backstop pool ---------------------------------------------------------------------------
 
-def _shares_for(amount: int, overview: PoolOverview, position: PoolPosition) -> int:
-    """Shares worth `amount`, rounded up so the request covers it, capped at what is held."""
-    if overview.total_assets <= 0:
-        return 0
-    shares = (Decimal(amount) * overview.total_shares / overview.total_assets).to_integral_value(
-        rounding=ROUND_CEILING)
-    return min(int(shares), position.shares)
-
-
 def _duration(seconds: int, language: str) -> str:
     """A cooldown in whole days, or in hours when shorter than a day."""
     if seconds >= 86400:
@@ -212,15 +207,15 @@ def pool_withdraw(request: HttpRequest):
     person = _person(request)
     if person is None:
         return redirect("web:me")
+    # The position is read fresh from the chain: shares for an amount follow its price now.
     position = pool_position(address=person.wallet_address) if person.wallet_address else None
-    overview = pool_overview()
-    if position is None or not overview.available:
+    if position is None:
         return _pool_refused(request, _("The pool cannot be read right now."))
     if position.withdraw_status == "ready":
         shares, ready = position.redeemable_shares, True
     else:
         amount = _amount(request.POST.get("amount", ""))
-        shares = _shares_for(amount, overview, position) if amount else 0
+        shares = pool_shares_for(position=position, assets=amount) if amount else 0
         ready = False
     try:
         _request, token = actions.pool_withdraw_request(user=person, shares=shares, ready=ready)
