@@ -62,21 +62,27 @@ class _Pacer:
 
 
 class _GlobalPace:
-    """At most `limit` requests in any sliding `span` (Telegram counts arrivals that way), and
-    never two closer than half the average interval, both measured when a request really
-    leaves. Slots booked ahead would not do: after an event-loop stall several overdue
-    requests would leave together, and a bunch, once made, would repeat every second."""
+    """Requests booked at a steady `rate` (so a quiet sender starts at that pace, not in a
+    burst), then checked again when they really leave: at most `limit` in any sliding `span`
+    (Telegram counts arrivals that way) and never two closer than half the interval. Booked
+    slots alone would not do: after an event-loop stall several overdue requests would leave
+    together, and a bunch, once made, would repeat every second."""
 
     def __init__(self, rate: float, span: float = 1.0) -> None:
         self.limit, self.span = max(1, int(rate)), span
         self.min_gap = 0.5 / rate if rate > 0 else 0.0
+        self.booked = _Pacer(rate)
         self.sent: deque[float] = deque()
         self.held_until = 0.0
 
     def hold(self, until: float) -> None:
         self.held_until = max(self.held_until, until)
+        self.booked.hold(until)
 
     async def pass_(self) -> None:
+        wait = self.booked.reserve(time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)
         while True:
             now = time.monotonic()
             while self.sent and self.sent[0] <= now - self.span:
