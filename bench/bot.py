@@ -31,13 +31,14 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import scratch  # bench/scratch.py: this script's folder is first on sys.path
+from scratch import free_port, postgres_url_or_exit, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,17 +47,6 @@ TOKEN = "5555:bench-token"
 SECRET = "bench-secret"
 LANGUAGES = ["en", "es", "pt-br", "ru", "fa", "hi"]
 QUIET_S = 0.03  # a person reads the answer before the next step
-
-
-def _db_url(url: str, name: str, query: str = "") -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, query, ""))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the server child: Django (the real webhook) plus an echo webhook -------------------------
@@ -256,10 +246,10 @@ async def run(args, database_url: str) -> dict:
     emulator = BotApiEmulator(token=TOKEN)
     runner = web.AppRunner(emulator.make_app(), access_log=None)
     await runner.setup()
-    emulator_port = _free_port()
+    emulator_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", emulator_port).start()
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": TOKEN,
            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{emulator_port}/bot",
            "TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT_SEND_RATE_GLOBAL": "1000000",
@@ -325,18 +315,9 @@ def main() -> None:
         serve(args.serve)
         return
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if urlsplit(base_url).scheme not in {"postgres", "postgresql", "pgsql"}:
-        print("bench/bot.py measures against PostgreSQL: set DATABASE_URL=postgres://...")
-        sys.exit(2)
-    import psycopg
-
-    name = f"lendgram_bench_bot_{os.getpid()}"
-    admin = psycopg.connect(_db_url(base_url, urlsplit(base_url).path.lstrip("/") or "postgres"),
-                            autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = _db_url(base_url, name, "conn_max_age=600")
-    try:
+    base_url = postgres_url_or_exit("bot")
+    with scratch_database(base_url, "bot") as name:
+        database_url = scratch.database_url(base_url, name, "conn_max_age=600")
         os.environ["DATABASE_URL"] = database_url
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
@@ -349,9 +330,6 @@ def main() -> None:
 
         connections.close_all()
         results = asyncio.run(run(args, database_url))
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     lendgram, echo, light = results["lendgram"], results["echo"], results["light"]
     for label, figures in (("lendgram webhook", lendgram), ("bare echo bot", echo),

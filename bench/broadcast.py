@@ -24,12 +24,13 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import scratch  # bench/scratch.py: this script's folder is first on sys.path
+from scratch import free_port, postgres_url_or_exit, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,17 +40,6 @@ CEILING_PER_S = 30.0  # Telegram: about 30 messages a second overall
 LANGUAGES = ["en", "es", "pt-br", "ru", "fa", "hi"]
 FIRST_ID = 6_000_000
 WARM_UP, WARM_UP_ID = 10, 5_000_000
-
-
-def _db_url(url: str, name: str, query: str = "") -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, query, ""))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def queue_messages(count: int, first_id: int) -> None:
@@ -137,7 +127,7 @@ async def _wait_for(url: str) -> None:
 async def run(args) -> dict:
     import aiohttp
 
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen([sys.executable, __file__, "--serve-emulator", str(port),
                               "--messages", str(args.messages)], cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -180,18 +170,9 @@ def main() -> None:
         serve_emulator(args.serve_emulator, args.messages)
         return
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if urlsplit(base_url).scheme not in {"postgres", "postgresql", "pgsql"}:
-        print("bench/broadcast.py measures against PostgreSQL: set DATABASE_URL=postgres://...")
-        sys.exit(2)
-    import psycopg
-
-    name = f"lendgram_bench_broadcast_{os.getpid()}"
-    admin = psycopg.connect(_db_url(base_url, urlsplit(base_url).path.lstrip("/") or "postgres"),
-                            autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = _db_url(base_url, name, "conn_max_age=600")
+    base_url = postgres_url_or_exit("broadcast")
+    with scratch_database(base_url, "broadcast") as name:
+        os.environ["DATABASE_URL"] = scratch.database_url(base_url, name, "conn_max_age=600")
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("LOG_LEVEL", "WARNING")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
@@ -209,9 +190,6 @@ def main() -> None:
         connections.close_all()
         figures = asyncio.run(run(args))
         connections.close_all()
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     ratio = figures["messages_per_s"] / CEILING_PER_S
     print(f"{args.mode}: {figures['messages']} messages to {figures['distinct_chats']} chats in "

@@ -30,17 +30,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import scratch  # bench/scratch.py: this script's folder is first on sys.path
+from scratch import postgres_url_or_exit, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BORROWERS = 100_000
 NAIVE_SAMPLE = 2_000
-
-
-def _db_url(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
 def _setup_django(database_url: str) -> None:
@@ -318,18 +315,9 @@ def main() -> int:
         _setup_django(url)
         print(json.dumps(worker(args.worker, args.batch_key, args.part, args.parts)))
         return 0
-    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
-        print("bench/scoring.py measures the PostgreSQL path (COPY, set-based SQL): set "
-              "DATABASE_URL=postgres://... to run it. Skipped.")
-        return 0
-
-    import psycopg
-
-    name = f"lendgram_bench_{os.getpid()}"
-    admin = psycopg.connect(url, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    bench_url = _db_url(url, name)
-    try:
+    url = postgres_url_or_exit("scoring")
+    with scratch_database(url, "scoring") as name:
+        bench_url = scratch.database_url(url, name)
         _setup_django(bench_url)
         from django.core.management import call_command
         from django.db import connections
@@ -348,9 +336,6 @@ def main() -> int:
         if signing:
             print(f"signing: {signing}", flush=True)
         connections.close_all()
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     figures = {
         "borrowers_per_s": full["borrowers_per_s"],
         "naive_borrowers_per_s": slow["borrowers_per_s"],
