@@ -3,7 +3,7 @@
 A reading that is clear is returned; anything else is answered here: why it could not be read
 (with an example), or, when the text reads two ways in the person's language ("1.500" in
 Spanish), a question with one button per reading. Those buttons carry the step's fresh nonce,
-so only they, and only until the conversation moves on, are accepted by `chosen_reading`.
+so only they, and only until the conversation moves on, are accepted by `pressed_reading`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from telegram import Update
 
 from bot.conversation import BotContext, save_step
 from bot.i18n import Ambiguous, Invalid, format_amount, invalid_amount_text, parse_amount
-from bot.replies import button, keyboard, say
+from bot.replies import answer_button, answer_stale_button, button, keyboard, say
 
 MAX_UNITS = 10**15  # as bot.i18n.parse_amount: beyond anything a person means to type
 
@@ -43,12 +43,15 @@ async def read_typed_amount(update: Update, context: BotContext, *, example: str
     return parsed.units
 
 
-def chosen_reading(context: BotContext, nonce: str | None, value: str | None,
-                   steps: set[str]) -> int | None:
-    """The reading a pressed button chose, or None when the button is stale or forged."""
+async def pressed_reading(update: Update, context: BotContext, nonce: str | None,
+                          value: str | None, steps: set[str]) -> int | None:
+    """The reading a pressed button chose, its press answered; None (told so) when the button
+    is stale or forged."""
     session = context.session
     if (session is None or not session.nonce or nonce != session.nonce
             or session.step not in steps or not (value or "").isdigit()
             or not 0 < int(value) <= MAX_UNITS):
+        await answer_stale_button(update)
         return None
+    await answer_button(update)
     return int(value)

@@ -22,7 +22,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.conversation import BotContext, Callback
 from bot.dbcall import run_in_db
-from bot.replies import answer_button, say
+from bot.replies import answer_button, answer_stale_button, say
 from core.users.services import user_mark_unreachable
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,7 @@ async def unknown_button(update: Update, context: BotContext) -> None:
         await answer_button(update, _("This button is out of date. Please send /help to "
                                       "start again."), alert=True)
     else:
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
+        await answer_stale_button(update)
 
 
 async def membership_changed(update: Update, context: BotContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
@@ -47,3 +48,9 @@ async def answer_button(update: Update, text: str | None = None, *, alert: bool 
     # A query too old to answer: Telegram has already stopped the spinner.
     with contextlib.suppress(BadRequest):
         await query.answer(text, show_alert=alert)
+
+
+async def answer_stale_button(update: Update) -> None:
+    """A button from an earlier step, someone else's, or forged: say so and change nothing."""
+    await answer_button(update, _("This button is no longer active. Please use the latest "
+                                  "message."), alert=True)

@@ -26,7 +26,7 @@ from bot.i18n import format_amount, format_date, format_number, format_percent_b
 from bot.journeys import Journey
 from bot.journeys.platform import help_command
 from bot.notifications.admin import review_buttons
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.loans.labels import state_label
@@ -63,8 +63,7 @@ def is_admin(person: TelegramUser | None) -> bool:
 
 async def _not_for_you(update: Update) -> None:
     """What a non-admin gets for an admin button: the answer of any stale button."""
-    await answer_button(update, _("This button is no longer active. Please use the latest "
-                                  "message."), alert=True)
+    await answer_stale_button(update)
 
 
 def _percent(ratio: float, language: str) -> str:

@@ -26,7 +26,7 @@ from bot.i18n import (
 )
 from bot.journeys import Journey
 from bot.journeys.onboarding import missing_steps, missing_text
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.common.queueing import publish
@@ -295,8 +295,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
         None, None, None)
     if (session is None or not session.nonce or nonce != session.nonce or what not in _STEP_OF
             or session.step != _STEP_OF[what] or not _valid(what, value or "", session.draft)):
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
+        await answer_stale_button(update)
         return
     await answer_button(update)
     draft = session.draft

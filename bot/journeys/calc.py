@@ -19,7 +19,7 @@ from bot.i18n import (
     format_percent_bps,
 )
 from bot.journeys import Journey
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from core.loans.amortization import annuity_total_due
 
 AMOUNT, TERM = "calc.amount", "calc.term"
@@ -80,8 +80,7 @@ async def button_pressed(update: Update, context: BotContext) -> str | None:
         number in TERMS and isinstance(session.draft.get("amount") if session else None, int))
     if (session is None or not session.nonce or nonce != session.nonce
             or session.step != expected_step or not valid):
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
+        await answer_stale_button(update)
         return None
     await answer_button(update)
     if what == "amt":

@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.amounts import chosen_reading, read_typed_amount
+from bot.amounts import pressed_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
@@ -376,13 +376,9 @@ async def amount_typed(update: Update, context: BotContext) -> None:
 async def _ambiguous_pressed(update: Update, context: BotContext, what: str,
                              args: tuple) -> None:
     nonce, value = (args[0], args[1]) if len(args) == 2 else ("", "")
-    units = chosen_reading(context, nonce, value, {FUND_AMOUNT})
-    if units is None:
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
-        return
-    await answer_button(update)
-    await _typed_amount_chosen(update, context, units)
+    units = await pressed_reading(update, context, nonce, value, {FUND_AMOUNT})
+    if units is not None:
+        await _typed_amount_chosen(update, context, units)
 
 
 async def _typed_amount_chosen(update: Update, context: BotContext, units: int) -> None:

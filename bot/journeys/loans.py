@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.amounts import chosen_reading, read_typed_amount
+from bot.amounts import pressed_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
@@ -294,13 +294,9 @@ async def repay_amount_typed(update: Update, context: BotContext) -> None:
 
 async def _ambiguous_amount_pressed(update: Update, context: BotContext,
                                     pressed: callbacks.Button) -> None:
-    units = chosen_reading(context, pressed.arg(1), pressed.arg(2), {REPAY_AMOUNT})
-    if units is None:
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
-        return
-    await answer_button(update)
-    await _repay_typed_amount(update, context, units)
+    units = await pressed_reading(update, context, pressed.arg(1), pressed.arg(2), {REPAY_AMOUNT})
+    if units is not None:
+        await _repay_typed_amount(update, context, units)
 
 
 async def _repay_typed_amount(update: Update, context: BotContext, units: int) -> None:

@@ -22,7 +22,7 @@ from bot import callbacks
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.users.models import TelegramUser
@@ -238,8 +238,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
     valid = {"lang": LANGUAGE_NAMES, "role": ROLES, "terms": ("yes", "no")}.get(what or "", ())
     if (session is None or not session.nonce or nonce != session.nonce
             or session.step != expected or value not in valid):
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
+        await answer_stale_button(update)
         return
     person = context.person
     try:

@@ -17,7 +17,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.amounts import chosen_reading, read_typed_amount
+from bot.amounts import pressed_reading, read_typed_amount
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
@@ -200,13 +200,10 @@ async def amount_typed(update: Update, context: BotContext) -> None:
 
 async def _ambiguous_pressed(update: Update, context: BotContext,
                              pressed: callbacks.Button) -> None:
-    units = chosen_reading(context, pressed.arg(1), pressed.arg(2), {DEPOSIT, WITHDRAW})
-    if units is None:
-        await answer_button(update, _("This button is no longer active. Please use the latest "
-                                      "message."), alert=True)
-        return
-    await answer_button(update)
-    await _amount_chosen(update, context, units)
+    units = await pressed_reading(update, context, pressed.arg(1), pressed.arg(2),
+                                  {DEPOSIT, WITHDRAW})
+    if units is not None:
+        await _amount_chosen(update, context, units)
 
 
 async def _amount_chosen(update: Update, context: BotContext, units: int) -> None:
