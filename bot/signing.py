@@ -6,11 +6,15 @@ token a core action service returned; nothing else builds wallet links in the bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils import translation
 from django.utils.translation import gettext as _
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.dbcall import run_in_db
+from bot.replies import say
+from core.common.errors import ServiceError
 from core.common.formatting import format_time
 from core.wallets.links import SigningLinks, signing_links
 from core.wallets.models import SigningRequest
@@ -53,3 +57,15 @@ async def offer_signing(update: Update, request: SigningRequest, token: str, *,
                             reply_markup=signing_markup(links))
     await chat.send_photo(photo=links.qr_png(),
                           caption=_("Scan to open the signing page on your phone."))
+
+
+async def request_signing(update: Update, action: Callable[..., tuple[SigningRequest, str]],
+                          *, lead: str = "", **kwargs) -> None:
+    """Build a signing request with one of core's actions (core/wallets/actions.py checks the
+    rules) and offer it; a refusal is said in plain words instead."""
+    try:
+        request, token = await run_in_db(action, **kwargs)
+    except ServiceError as error:
+        await say(update, str(error))
+        return
+    await offer_signing(update, request, token, lead=lead)

@@ -32,8 +32,7 @@ from bot.i18n import (
 from bot.journeys import Journey
 from bot.journeys.loans import progress_bar
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
-from bot.signing import offer_signing
-from core.common.errors import ServiceError
+from bot.signing import request_signing
 from core.loans.labels import purpose_label, term_label
 from core.loans.market import (
     ANY,
@@ -338,13 +337,8 @@ async def _fund_pressed(update: Update, context: BotContext, what: str, args: tu
 
 async def _offer_funding(update: Update, context: BotContext, loan: Loan, units: int,
                          lead: str = "") -> None:
-    try:
-        request, token = await run_in_db(fund_request, user=context.person, loan=loan,
-                                         amount=units)
-    except ServiceError as error:
-        await say(update, str(error))
-        return
-    await offer_signing(update, request, token, lead=lead)
+    await request_signing(update, fund_request, user=context.person, loan=loan, amount=units,
+                          lead=lead)
 
 
 async def _type_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:

@@ -30,7 +30,7 @@ from bot.i18n import (
 from bot.journeys import Journey
 from bot.journeys.borrow import schedule_lines, send_schedule_chart
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
-from bot.signing import offer_signing
+from bot.signing import request_signing
 from core.common.errors import ServiceError
 from core.loans.amortization import ScheduledInstallment, build_schedule
 from core.loans.labels import purpose_label, state_label, term_label
@@ -228,7 +228,7 @@ async def loan_pressed(update: Update, context: BotContext) -> None:
         await show_repay_options(update, context, view)
     elif what == "draw" and loan.state == S.FUNDED:
         await answer_button(update)
-        await _sign(update, drawdown_request, user=person, loan=loan)
+        await request_signing(update, drawdown_request, user=person, loan=loan)
     elif what == "cancel" and (loan.state in CANCEL_OFF_CHAIN or loan.state in OPEN_FOR_FUNDING):
         await answer_button(update)
         await replace_or_say(update, loan_text(view, language) + "\n\n" + _(
@@ -237,7 +237,7 @@ async def loan_pressed(update: Update, context: BotContext) -> None:
                              button(_("Keep it"), "myloan", "keep", loan.pk)]))
     elif what == "cancel2" and loan.state in OPEN_FOR_FUNDING:
         await answer_button(update)
-        await _sign(update, cancel_request, user=person, loan=loan)
+        await request_signing(update, cancel_request, user=person, loan=loan)
     elif what == "cancel2" and loan.state in CANCEL_OFF_CHAIN:
         try:
             await run_in_db(loan_cancel, loan=loan, actor=person, reason="cancelled in chat")
@@ -272,9 +272,11 @@ async def repay_pressed(update: Update, context: BotContext) -> None:
         return
     await answer_button(update)
     if what == "next" and view.next_amount:
-        await _sign(update, repay_request, user=person, loan=loan, amount=view.next_amount)
+        await request_signing(update, repay_request, user=person, loan=loan,
+                              amount=view.next_amount)
     elif what == "all":
-        await _sign(update, repay_request, user=person, loan=loan, amount=loan.outstanding)
+        await request_signing(update, repay_request, user=person, loan=loan,
+                              amount=loan.outstanding)
     elif what == "other":
         await save_step(context, REPAY_AMOUNT, draft={"loan_id": loan.pk})
         await replace_or_say(update, _("Type the amount you would like to repay (up to "
@@ -305,17 +307,8 @@ async def _repay_typed_amount(update: Update, context: BotContext, units: int) -
     if view is None:
         await say(update, _("This loan is not yours or no longer exists."))
         return
-    await _sign(update, repay_request, user=context.person, loan=view.loan, amount=units)
+    await request_signing(update, repay_request, user=context.person, loan=view.loan, amount=units)
 
-
-async def _sign(update: Update, action, **kwargs) -> None:
-    """Build the signing request with core's rules; a refusal is said in plain words."""
-    try:
-        request, token = await run_in_db(action, **kwargs)
-    except ServiceError as error:
-        await say(update, str(error))
-        return
-    await offer_signing(update, request, token)
 
 
 def build_handlers() -> Journey:

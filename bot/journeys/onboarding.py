@@ -23,7 +23,7 @@ from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
-from bot.signing import offer_signing
+from bot.signing import request_signing
 from core.common.errors import ServiceError
 from core.users.models import TelegramUser
 from core.users.services import (
@@ -191,12 +191,7 @@ async def say_with_keyboard(update: Update, text: str) -> None:
 async def ask_wallet(update: Update, context: BotContext) -> None:
     # The signature arrives on the signing page, not in the chat: nothing to wait for here.
     await save_step(context, END)
-    try:
-        request, token = await run_in_db(wallet_link_request, user=context.person)
-    except ServiceError as error:
-        await say(update, str(error))
-        return
-    await offer_signing(update, request, token, lead=_(
+    await request_signing(update, wallet_link_request, user=context.person, lead=_(
         "Last step: link your wallet. Open the link in your wallet app and sign the message. "
         "I will tell you here as soon as the wallet is linked."))
 

@@ -30,8 +30,7 @@ from bot.i18n import (
 )
 from bot.journeys import Journey
 from bot.replies import answer_button, button, keyboard, say
-from bot.signing import offer_signing
-from core.common.errors import ServiceError
+from bot.signing import request_signing
 from core.common.formatting import format_time
 from core.wallets.actions import pool_deposit_request, pool_withdraw_request
 from core.wallets.pool import (
@@ -171,7 +170,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
             "date": _when(position.unlock_at, language)}, alert=True)
     elif status == "ready":
         await answer_button(update)
-        await _sign(update, pool_withdraw_request, user=person,
+        await request_signing(update, pool_withdraw_request, user=person,
                     shares=position.redeemable_shares, ready=True)
     else:
         await answer_button(update)
@@ -180,14 +179,6 @@ async def button_pressed(update: Update, context: BotContext) -> None:
                             "ask, the cooldown starts. Send /cancel to stop.") % {
             "amount": format_amount(position.assets, language)})
 
-
-async def _sign(update: Update, action, **kwargs) -> None:
-    try:
-        request, token = await run_in_db(action, **kwargs)
-    except ServiceError as error:
-        await say(update, str(error))
-        return
-    await offer_signing(update, request, token)
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
@@ -221,14 +212,14 @@ async def _amount_chosen(update: Update, context: BotContext, units: int) -> Non
                 "balance": format_amount(position.wallet_balance, language)})
             return
         await save_step(context, END)
-        await _sign(update, pool_deposit_request, user=person, amount=units)
+        await request_signing(update, pool_deposit_request, user=person, amount=units)
         return
     if units > position.assets:
         await say(update, _("Your position is %(amount)s. Type that much or less, or send "
                             "/cancel.") % {"amount": format_amount(position.assets, language)})
         return
     await save_step(context, END)
-    await _sign(update, pool_withdraw_request, user=person,
+    await request_signing(update, pool_withdraw_request, user=person,
                 shares=pool_shares_for(position=position, assets=units), ready=False)
 
 
