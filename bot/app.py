@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.conversation import BotContext
 from bot.fallback import build_fallbacks, on_error
 from bot.guard import FloodGate, make_prepare
+from bot.http import bot_api_request
 from bot.journeys import Journey, load_journeys
 from bot.metrics import MeteredSender
 from bot.sender import Sender
@@ -38,8 +39,7 @@ def build_application(*, token: str | None = None, base_url: str | None = None,
         .updater(None)  # updates come through bot.dispatcher (webhook view or runbot)
         # httpcore scans its whole pool on each request: a few connections are faster than
         # many, and 30 messages a second need only a handful in flight.
-        .connection_pool_size(16)
-        .pool_timeout(30)
+        .request(bot_api_request(connections=16, pool_timeout=30))
         .build()
     )
     journeys = journeys if journeys is not None else load_journeys()
