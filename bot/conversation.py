@@ -18,10 +18,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.dbcall import in_db, run_in_db
-from core.chat import selectors as chat_selectors
 from core.chat import services as chat_services
 from core.users.models import TelegramUser
-from core.users.services import user_get_or_create_from_telegram
 
 END = ""
 
@@ -52,11 +50,10 @@ Callback = Callable[[Update, BotContext], Awaitable[str | None]]
 def _load(update: Update) -> tuple[TelegramUser, Session]:
     tg_user = update.effective_user
     chat_id = update.effective_chat.id if update.effective_chat else tg_user.id
-    person, _ = user_get_or_create_from_telegram(
-        telegram_id=tg_user.id, username=tg_user.username or "",
+    person, stored = chat_services.chat_arrival(
+        chat_id=chat_id, telegram_id=tg_user.id, username=tg_user.username or "",
         first_name=tg_user.first_name or "", last_name=tg_user.last_name or "",
         language_code=tg_user.language_code)
-    stored = chat_selectors.chat_session_get(chat_id=chat_id, user_id=tg_user.id)
     session = Session(chat_id=chat_id, user_id=tg_user.id)
     if stored is not None:
         session.nonce = stored.nonce

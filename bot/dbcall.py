@@ -26,6 +26,9 @@ R = TypeVar("R")
 
 _executor: ThreadPoolExecutor | None = None
 _threads: int | None = None  # None: BOT_DB_THREADS; 0: Django's thread-sensitive mode
+# function -> its async wrapper for the current pool; made once, not on every call (an
+# update makes several calls, and building the wrapper cost as much as the hand-off).
+_wrappers: dict[Callable, Callable] = {}
 
 
 def configure(*, threads: int | None) -> None:
@@ -34,6 +37,7 @@ def configure(*, threads: int | None) -> None:
     if _executor is not None:
         _executor.shutdown(wait=False)
     _executor, _threads = None, threads
+    _wrappers.clear()
 
 
 def _pool() -> ThreadPoolExecutor | None:
@@ -43,6 +47,7 @@ def _pool() -> ThreadPoolExecutor | None:
         return None
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bot-db")
+        _wrappers.clear()
     return _executor
 
 
@@ -79,8 +84,12 @@ async def run_in_db(function: Callable[P, R], /, *args: P.args, **kwargs: P.kwar
     pool = _pool()
     if pool is None:
         return await sync_to_async(function)(*args, **kwargs)
-    return await sync_to_async(_guarded(function), thread_sensitive=False,
-                               executor=pool)(*args, **kwargs)
+    wrapper = _wrappers.get(function)
+    if wrapper is None:
+        wrapper = sync_to_async(_guarded(function), thread_sensitive=False, executor=pool)
+        if len(_wrappers) < 10_000:  # lambdas and partials would each add one
+            _wrappers[function] = wrapper
+    return await wrapper(*args, **kwargs)
 
 
 def in_db(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:

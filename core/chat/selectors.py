@@ -13,19 +13,16 @@ from core.chat.models import ChatSession, ReceivedUpdate, UpdateStatus
 def chat_session_get(*, chat_id: int, user_id: int) -> ChatSession | None:
     """The live session, or None; a session idle for longer than CHAT_SESSION_TTL has lapsed,
     so a person who comes back days later starts afresh instead of mid-question."""
-    session = ChatSession.objects.filter(chat_id=chat_id, user_id=user_id).first()
+    return chat_session_live(ChatSession.objects.filter(chat_id=chat_id, user_id=user_id).first())
+
+
+def chat_session_live(session: ChatSession | None) -> ChatSession | None:
+    """The session as stored, or None when it has lapsed (mid-conversation, idle too long)."""
     if session is None or not session.step:
         return session
     if session.updated_at < timezone.now() - timedelta(seconds=settings.CHAT_SESSION_TTL_S):
         return None
     return session
-
-
-def updates_pending_for_chat(*, chat_id: int, limit: int = 50) -> list[ReceivedUpdate]:
-    """Recorded but unhandled updates of one chat, oldest id first (Telegram's order)."""
-    return list(ReceivedUpdate.objects
-                .filter(chat_id=chat_id, status=UpdateStatus.PENDING)
-                .order_by("update_id")[:limit])
 
 
 def chats_with_pending_updates(*, older_than_s: float = 0.0, limit: int = 500) -> list[int]:

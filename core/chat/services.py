@@ -9,7 +9,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.chat.models import ChatLease, ChatSession, ReceivedUpdate, UpdateStatus
-from core.chat.selectors import updates_pending_for_chat
+from core.chat.selectors import chat_session_get, chat_session_live
+from core.common.rows import FieldReader, ModelColumns
+from core.users.models import TelegramUser
+from core.users.services import user_get_or_create_from_telegram, user_refresh_from_telegram
 
 # Every update passes these statements, so each is one round trip: INSERT ... ON CONFLICT
 # instead of a savepoint, an INSERT and a caught IntegrityError (PostgreSQL and SQLite alike).
@@ -24,6 +27,11 @@ _ACQUIRE_SQL = (f"INSERT INTO {_LEASES} (chat_id, owner, leased_until) VALUES (%
                 " SET owner = excluded.owner, leased_until = excluded.leased_until"
                 f" WHERE {_LEASES}.owner = '' OR {_LEASES}.owner = excluded.owner"
                 f" OR {_LEASES}.leased_until < %s RETURNING chat_id")
+_MARK_HANDLED_SQL = (f"UPDATE {_UPDATES} SET status = %s, handled_at = %s"  # noqa: S608
+                     " WHERE update_id = %s AND status = %s")
+_PENDING_SQL = (f"SELECT update_id, payload FROM {_UPDATES}"  # noqa: S608
+                " WHERE chat_id = %s AND status = %s ORDER BY update_id LIMIT %s")
+_PAYLOAD = FieldReader(ReceivedUpdate, "payload")
 _RELEASE_IF_IDLE_SQL = (f"UPDATE {_LEASES} SET owner = '', leased_until = NULL"  # noqa: S608
                         " WHERE chat_id = %s AND owner = %s AND NOT EXISTS ("
                         f"SELECT 1 FROM {_UPDATES} WHERE chat_id = %s AND status = %s)")
@@ -55,8 +63,10 @@ def _storable(value):
 
 
 def update_mark_handled(*, update_id: int) -> None:
-    ReceivedUpdate.objects.filter(update_id=update_id, status=UpdateStatus.PENDING).update(
-        status=UpdateStatus.HANDLED, handled_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_HANDLED_SQL, (
+            UpdateStatus.HANDLED.value, _db_value(ReceivedUpdate, "handled_at", timezone.now()),
+            update_id, UpdateStatus.PENDING.value))
 
 
 def updates_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
@@ -109,8 +119,12 @@ def _commit_lazily() -> None:
 
 
 def _pending(chat_id: int, limit: int) -> list[tuple[int, dict]]:
-    return [(row.update_id, row.payload)
-            for row in updates_pending_for_chat(chat_id=chat_id, limit=limit)]
+    """Recorded but unhandled (update_id, payload) of one chat, oldest id first (Telegram's
+    order)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING_SQL, (chat_id, UpdateStatus.PENDING.value, limit))
+        rows = cursor.fetchall()
+    return [(update_id, _PAYLOAD.read(payload, connection)) for update_id, payload in rows]
 
 
 def _claim(chat_id: int, owner: str, ttl_s: float, limit: int) -> list[tuple[int, dict]] | None:
@@ -182,3 +196,39 @@ def chat_session_clear(*, chat_id: int, user_id: int) -> None:
     """Leave any conversation (/cancel, or a journey's end); buttons shown so far go stale."""
     ChatSession.objects.filter(chat_id=chat_id, user_id=user_id).update(
         step="", draft={}, nonce=secrets.token_urlsafe(6)[:8], updated_at=timezone.now())
+
+
+# --- who wrote, and where they are: the first thing every update needs -----------------------
+
+_PERSON = ModelColumns(TelegramUser, "u")
+_SESSION = ModelColumns(ChatSession, "s")
+_ARRIVAL_SQL = (f"SELECT {_PERSON.sql}, {_SESSION.sql}"  # noqa: S608
+                f" FROM {TelegramUser._meta.db_table} u"
+                f" LEFT JOIN {ChatSession._meta.db_table} s"
+                "  ON s.chat_id = %s AND s.user_id = u.telegram_id"
+                " WHERE u.telegram_id = %s")
+
+
+def chat_arrival(*, chat_id: int, telegram_id: int, username: str = "", first_name: str = "",
+                 last_name: str = "", language_code: str | None = None
+                 ) -> tuple[TelegramUser, ChatSession | None]:
+    """The person an update comes from, refreshed from what Telegram says about them, and
+    their live conversation session in this chat (None: none, or it lapsed).
+
+    A known person costs one statement (a join), since every update asks this; someone new is
+    made as user_get_or_create_from_telegram makes them.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ARRIVAL_SQL, (chat_id, telegram_id))
+        row = cursor.fetchone()
+    if row is None:
+        person, _ = user_get_or_create_from_telegram(
+            telegram_id=telegram_id, username=username, first_name=first_name,
+            last_name=last_name, language_code=language_code)
+        return person, chat_session_get(chat_id=chat_id, user_id=telegram_id)
+    person = _PERSON.build(row[:_PERSON.width], connection)
+    user_refresh_from_telegram(user=person, username=username, first_name=first_name,
+                               last_name=last_name)
+    stored = row[_PERSON.width:]
+    session = None if stored[0] is None else _SESSION.build(stored, connection)
+    return person, chat_session_live(session)

@@ -43,11 +43,8 @@ def user_get_or_create_from_telegram(
     last_name: str = "",
     language_code: str | None = None,
 ) -> tuple[TelegramUser, bool]:
-    """Find the user by Telegram id, refreshing the profile facts Telegram sends each time.
-
-    Runs on every update: a person marked unreachable is reachable again (they wrote to us),
-    and an id listed in ADMIN_TELEGRAM_IDS after the account was made becomes an admin.
-    """
+    """Find the user by Telegram id (refreshed as user_refresh_from_telegram says), or make
+    them, in the language their Telegram speaks when we have it."""
     defaults = {"username": username or "", "first_name": first_name or "",
                 "last_name": last_name or ""}
     user, created = TelegramUser.objects.get_or_create(
@@ -56,17 +53,28 @@ def user_get_or_create_from_telegram(
                   "is_admin": telegram_id in settings.ADMIN_TELEGRAM_IDS},
     )
     if not created:
-        changed = [field for field, value in defaults.items() if getattr(user, field) != value]
-        if telegram_id in settings.ADMIN_TELEGRAM_IDS and not user.is_admin:
-            defaults["is_admin"] = True
-            changed.append("is_admin")
-        if changed:
-            for field in changed:
-                setattr(user, field, defaults[field])
-            user.save(update_fields=[*changed, "updated_at"])
-        if user.unreachable_since is not None:
-            user_mark_reachable(user=user)
+        user_refresh_from_telegram(user=user, **defaults)
     return user, created
+
+
+def user_refresh_from_telegram(*, user: TelegramUser, username: str = "", first_name: str = "",
+                               last_name: str = "") -> TelegramUser:
+    """What an update from a known person tells us: their current profile names, that they
+    can be reached (they wrote), and admin rights if ADMIN_TELEGRAM_IDS lists them now.
+    Writes nothing when nothing changed (the usual case)."""
+    facts = {"username": username or "", "first_name": first_name or "",
+             "last_name": last_name or ""}
+    changed = [field for field, value in facts.items() if getattr(user, field) != value]
+    if user.telegram_id in settings.ADMIN_TELEGRAM_IDS and not user.is_admin:
+        facts["is_admin"] = True
+        changed.append("is_admin")
+    if changed:
+        for field in changed:
+            setattr(user, field, facts[field])
+        user.save(update_fields=[*changed, "updated_at"])
+    if user.unreachable_since is not None:
+        user_mark_reachable(user=user)
+    return user
 
 
 def user_set_language(*, user: TelegramUser, language: str) -> TelegramUser:
