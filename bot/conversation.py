@@ -9,7 +9,9 @@ a conversation are wrapped in `transition`: they return the next step's name, `E
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,20 +69,44 @@ async def load_context(update: Update, context: BotContext) -> None:
     translation.activate(context.person.language)
 
 
+class StepWrites:
+    """The conversation step an update led to, kept until the update is marked handled."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, Any] | None = None  # chat_session_store's keyword arguments
+
+
+_step_writes: ContextVar[StepWrites | None] = ContextVar("step_writes", default=None)
+
+
+@contextmanager
+def steps_stored_with_update() -> Iterator[StepWrites]:
+    """Within, save_step stores nothing itself: the dispatcher stores the last step in the
+    same trip and commit that marks the update handled (one trip to the database fewer, and a
+    crash in between can no longer keep the new step with the update still to handle)."""
+    writes = StepWrites()
+    token = _step_writes.set(writes)
+    try:
+        yield writes
+    finally:
+        _step_writes.reset(token)
+
+
 async def save_step(context: BotContext, step: str, *, draft: dict | None = None) -> None:
     """Move the person to `step` (or END); buttons of the previous step go stale."""
     session = context.session
     assert session is not None
     session.step = step
     session.draft = {} if step == END else dict(draft if draft is not None else session.draft)
-    if step == END:
-        await run_in_db(chat_services.chat_session_clear, chat_id=session.chat_id,
-                        user_id=session.user_id)
-        session.nonce = ""
-        return
-    session.nonce = await run_in_db(chat_services.chat_session_save, chat_id=session.chat_id,
-                                    user_id=session.user_id, step=step, draft=session.draft,
-                                    new_nonce=True)
+    nonce = chat_services.chat_session_nonce()
+    session.nonce = "" if step == END else nonce
+    write = {"chat_id": session.chat_id, "user_id": session.user_id, "step": step,
+             "draft": session.draft, "nonce": nonce}
+    writes = _step_writes.get()
+    if writes is not None:
+        writes.last = write
+    else:
+        await run_in_db(chat_services.chat_session_store, **write)
 
 
 def transition(callback: Callback) -> Callback:

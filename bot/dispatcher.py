@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
+from bot.conversation import steps_stored_with_update
 from bot.dbcall import in_db, run_in_db
 from core.chat import selectors as chat_selectors
 from core.chat import services as chat_services
@@ -66,11 +67,13 @@ def _claim(chat_id: int, owner: str) -> list | None:
 
 
 @in_db
-def _done_and_next(update_id: int, chat_id: int, owner: str, *, last: bool) -> list | None:
-    """Mark an update handled; after a batch's last one, fetch what arrived meanwhile (None:
-    the chat's lease was lost). One trip to the database thread and one commit."""
+def _done_and_next(update_id: int, chat_id: int, owner: str, *, last: bool,
+                   session: dict | None) -> list | None:
+    """Mark an update handled with the conversation step it led to; after a batch's last one,
+    fetch what arrived meanwhile (None: the chat's lease was lost). One trip to the database
+    thread and one commit."""
     return chat_services.update_done(update_id=update_id, chat_id=chat_id, owner=owner,
-                                     ttl_s=LEASE_TTL_S, last=last)
+                                     ttl_s=LEASE_TTL_S, last=last, session=session)
 
 
 class UpdateDispatcher:
@@ -123,8 +126,8 @@ class UpdateDispatcher:
                     recorded.set_exception(error)
                     return  # not recorded: Telegram delivers it again
                 recorded.set_result(created)
-                if not created and chat_id not in self._again:
-                    return
+                if not claimed and chat_id not in self._again:
+                    return  # another process has the chat, or a duplicate left nothing
             while True:
                 self._again.discard(chat_id)
                 batch = claimed if claimed is not None else await _claim(chat_id, self.owner)
@@ -151,17 +154,19 @@ class UpdateDispatcher:
     async def _handle(self, update_id: int, payload: dict, chat_id: int, *,
                       last: bool) -> list:
         started = time.monotonic()
-        try:
-            update = Update.de_json(payload, self.application.bot)
-            await self.application.process_update(update)
-        except Exception:
-            # A poison update must not block the chat: it is logged and marked handled.
-            log.exception("update %s could not be handled", update_id)
+        with steps_stored_with_update() as steps:
+            try:
+                update = Update.de_json(payload, self.application.bot)
+                await self.application.process_update(update)
+            except Exception:
+                # A poison update must not block the chat: it is logged and marked handled.
+                log.exception("update %s could not be handled", update_id)
         took = time.monotonic() - started
         metrics.update_handled(took)
         if took > SLOW_UPDATE_S:
             log.warning("update %s of chat %s took %.1f s to handle", update_id, chat_id, took)
-        following = await _done_and_next(update_id, chat_id, self.owner, last=last)
+        following = await _done_and_next(update_id, chat_id, self.owner, last=last,
+                                         session=steps.last)
         self.handled += 1
         return following
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 
 from bot.app import build_application
 from bot.guard import FloodGate
@@ -133,4 +136,23 @@ def db(function, *args, **kwargs):
     return function(*args, **kwargs)
 
 
-__all__ = ["BOT_USER", "TOKEN", "Chat", "button_data", "db", "new_person", "start_runtime"]
+@asynccontextmanager
+async def refusing(statement_start: str, error: Exception) -> AsyncIterator[None]:
+    """Within, every query containing `statement_start` fails with `error`, as a database that
+    went away would (installed on the connection the bot's database calls use in tests)."""
+
+    def wrapper(execute, sql, params, many, context):
+        if statement_start in sql:
+            raise error
+        return execute(sql, params, many, context)
+
+    # `connection` is looked up where the bot's calls run, not on the event loop's thread.
+    await db(lambda: connection.execute_wrappers.append(wrapper))
+    try:
+        yield
+    finally:
+        await db(lambda: connection.execute_wrappers.remove(wrapper))
+
+
+__all__ = ["BOT_USER", "TOKEN", "Chat", "button_data", "db", "new_person", "refusing",
+           "start_runtime"]

@@ -4,11 +4,12 @@ never lose or corrupt what a person was doing."""
 from __future__ import annotations
 
 from asgiref.sync import async_to_sync
+from django.db import DatabaseError
 
 from bot import callbacks
-from core.chat.models import ChatSession
+from core.chat.models import ChatSession, ReceivedUpdate, UpdateStatus
 from core.users.models import TelegramUser
-from tests.bot.harness import PEOPLE, Chat, button_data, db, start_runtime
+from tests.bot.harness import PEOPLE, Chat, button_data, db, refusing, start_runtime
 
 
 def test_start_creates_the_person_and_greets_in_their_language(run_bot):
@@ -148,5 +149,31 @@ def test_an_ambiguous_amount_is_asked_back_never_guessed(run_bot):
         replies = await chat.press("lucia", question, "1,234")
         assert replies[-1]["text"].startswith("1,234\u00a0USDx. ¿En cuántas cuotas")
         assert (await db(ChatSession.objects.get, user_id=1101)).draft == {"amount": 1_234_000}
+
+    run_bot(scenario)
+
+
+def test_a_step_is_kept_only_with_its_update_marked_handled(run_bot):
+    """If marking the update handled fails, the step it led to is not kept either: the
+    update is handled again from the step it started in, and the person is asked again."""
+    async def scenario(chat):
+        await chat.say("alice", "/calc")
+        async with refusing("UPDATE chat_receivedupdate SET status",
+                            DatabaseError("connection lost")):
+            replies = await chat.say("alice", "100")
+        assert "months" in str(replies[-1]["reply_markup"]), "the answer went out"
+        assert (await db(ChatSession.objects.get, user_id=1001)).step == "calc.amount"
+        pending = await db(ReceivedUpdate.objects.get, chat_id=1001,
+                           status=UpdateStatus.PENDING)
+        assert await chat.runtime.dispatcher.sweep_once() == 1
+        await chat.runtime.dispatcher.idle()
+        assert (await db(ReceivedUpdate.objects.get, update_id=pending.update_id)).status == (
+            UpdateStatus.HANDLED)
+        session = await db(ChatSession.objects.get, user_id=1001)
+        assert (session.step, session.draft) == ("calc.term", {"amount": 100_000_000})
+        asked_again = chat.messages("alice")[-1]
+        assert asked_again["message_id"] != replies[-1]["message_id"]
+        replies = await chat.press("alice", asked_again, "6 months")
+        assert "over 6 installments" in replies[-1]["text"]
 
     run_bot(scenario)

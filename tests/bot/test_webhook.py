@@ -4,7 +4,6 @@ bot handles every chat in order."""
 from __future__ import annotations
 
 import json
-from unittest import mock
 
 import pytest
 from django.db import OperationalError
@@ -12,7 +11,7 @@ from django.test import AsyncClient
 
 from bot import webhook
 from core.chat.models import ReceivedUpdate, UpdateStatus
-from tests.bot.harness import PEOPLE, db
+from tests.bot.harness import PEOPLE, db, refusing
 
 SECRET = "s3cret-token_for-tests"
 URL = "/telegram/webhook/"
@@ -76,8 +75,8 @@ def test_it_answers_503_when_the_update_cannot_be_recorded_so_telegram_retries(r
         webhook.install_runtime(chat.runtime)
         seen_by(chat, PEOPLE["alice"])
         update = text_update(20, PEOPLE["alice"], "/help")
-        with mock.patch("core.chat.services.update_record",
-                        side_effect=OperationalError("database is down")):
+        async with refusing("INSERT INTO chat_receivedupdate",
+                            OperationalError("database is down")):
             assert (await post(update)).status_code == 503
         assert (await post(update)).status_code == 200  # Telegram's redelivery is taken
         await chat.runtime.dispatcher.idle()

@@ -28,8 +28,8 @@ def test_someone_new_is_made_in_their_telegram_language_with_no_session():
 
 def test_a_known_person_and_their_session_come_back_in_one_statement():
     user_get_or_create_from_telegram(telegram_id=502, username="omar", first_name="Omar")
-    services.chat_session_save(chat_id=502, user_id=502, step="calc.term",
-                               draft={"amount": 1_500_000_000, "note": "ñ"}, new_nonce=True)
+    services.chat_session_store(chat_id=502, user_id=502, step="calc.term",
+                               draft={"amount": 1_500_000_000, "note": "ñ"}, nonce="n1")
     with CaptureQueriesContext(connection) as queries:
         person, session = services.chat_arrival(chat_id=502, telegram_id=502, username="omar",
                                                 first_name="Omar")
@@ -65,11 +65,11 @@ def test_profile_changes_and_reachability_are_refreshed_on_arrival(settings):
 
 def test_only_this_chats_live_session_is_returned(settings):
     user_get_or_create_from_telegram(telegram_id=505)
-    services.chat_session_save(chat_id=-9000, user_id=505, step="group.step", draft={},
-                               new_nonce=True)
+    services.chat_session_store(chat_id=-9000, user_id=505, step="group.step", draft={},
+                               nonce="n1")
     assert services.chat_arrival(chat_id=505, telegram_id=505)[1] is None
-    services.chat_session_save(chat_id=505, user_id=505, step="calc.amount", draft={},
-                               new_nonce=True)
+    services.chat_session_store(chat_id=505, user_id=505, step="calc.amount", draft={},
+                               nonce="n1")
     assert services.chat_arrival(chat_id=505, telegram_id=505)[1].step == "calc.amount"
     ChatSession.objects.filter(chat_id=505).update(
         updated_at=timezone.now() - timedelta(seconds=settings.CHAT_SESSION_TTL_S + 60))
@@ -108,8 +108,8 @@ def test_finishing_hands_back_what_arrived_meanwhile_and_keeps_the_chat():
 
 
 def test_model_columns_build_instances_equal_to_the_orms():
-    services.chat_session_save(chat_id=81, user_id=81, step="s", draft={"a": [1, "b"]},
-                               new_nonce=True)
+    services.chat_session_store(chat_id=81, user_id=81, step="s", draft={"a": [1, "b"]},
+                               nonce="n1")
     columns = ModelColumns(ChatSession, "s")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns.sql} FROM {ChatSession._meta.db_table} s"
@@ -119,3 +119,20 @@ def test_model_columns_build_instances_equal_to_the_orms():
     for field in ChatSession._meta.concrete_fields:
         assert getattr(built, field.attname) == getattr(stored, field.attname), field.name
     assert not built._state.adding and built._state.db == connection.alias
+
+
+def test_finishing_an_update_stores_the_step_it_led_to_in_the_same_commit():
+    services.update_record(update_id=60, chat_id=82, payload={"update_id": 60})
+    services.chat_updates_claim(chat_id=82, owner="me", ttl_s=60)
+    step = {"chat_id": 82, "user_id": 82, "step": "calc.term", "draft": {"amount": 5},
+            "nonce": services.chat_session_nonce()}
+    services.update_done(update_id=60, chat_id=82, owner="me", ttl_s=60, last=True,
+                         session=step)
+    stored = ChatSession.objects.get(chat_id=82, user_id=82)
+    assert (stored.step, stored.draft, stored.nonce) == ("calc.term", {"amount": 5},
+                                                         step["nonce"])
+    services.update_record(update_id=61, chat_id=82, payload={"update_id": 61})
+    services.chat_updates_claim(chat_id=82, owner="me", ttl_s=60)
+    services.update_done(update_id=61, chat_id=82, owner="me", ttl_s=60, last=True,
+                         session={**step, "step": "", "draft": {}, "nonce": "n2"})
+    assert ChatSession.objects.filter(chat_id=82, step="", nonce="n2").count() == 1
