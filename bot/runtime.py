@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 
 from telegram import Update
@@ -18,6 +19,16 @@ from bot.outbox import deliver_forever
 log = logging.getLogger(__name__)
 
 
+def settle_long_lived_heap() -> None:
+    """Keep what exists once the process is up (Django, python-telegram-bot, the catalogs,
+    the application) out of the garbage collector's full passes. Those passes scan every
+    tracked object: about 90 ms with everything loaded on this machine, a pause that
+    every update in flight waited for, several times a minute under load. Frozen objects are
+    never freed, which is what loaded code and the bot's own setup are anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 class BotRuntime:
     def __init__(self, application: Application | None = None) -> None:
         self.application = application or build_application()
@@ -29,8 +40,12 @@ class BotRuntime:
     def bot(self):
         return self.application.bot
 
-    async def start(self, *, sweep: bool = True, outbox: bool = True) -> BotRuntime:
+    async def start(self, *, sweep: bool = True, outbox: bool = True,
+                    settle_heap: bool = False) -> BotRuntime:
+        """settle_heap: the process is a bot for the rest of its life (webhook, runbot)."""
         await self.application.initialize()
+        if settle_heap:
+            settle_long_lived_heap()
         if sweep:
             await self.dispatcher.sweep_once()  # whatever a previous process left unhandled
             self.dispatcher.start_sweeping()

@@ -54,7 +54,7 @@ async def get_runtime() -> BotRuntime:
         _lock = asyncio.Lock()
     async with _lock:
         if _runtime is None:
-            _runtime = await BotRuntime().start()
+            _runtime = await BotRuntime().start(settle_heap=True)
     return _runtime
 
 

@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     async def _run(self, *, polling: bool) -> None:
         serve_bot_metrics()  # BOT_METRICS_PORT, when the bot runs in its own process
-        runtime = await BotRuntime().start()
+        runtime = await BotRuntime().start(settle_heap=True)
         where = settings.TELEGRAM_API_BASE_URL
         self.stdout.write(f"bot running ({'polling' if polling else 'outbox only'}) "
                           f"against {where}")
