@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiohttp import web
 from asgiref.sync import sync_to_async
 from django.db import connection
 
@@ -131,6 +132,15 @@ async def start_runtime(emulator: EmulatorThread, *, sender: Sender | None = Non
     return await BotRuntime(application).start(sweep=False, outbox=False)
 
 
+async def serve_locally(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Start an aiohttp application on a free local port: (its runner, to clean up; port)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+
 @sync_to_async
 def db(function, *args, **kwargs):
     return function(*args, **kwargs)
@@ -155,4 +165,4 @@ async def refusing(statement_start: str, error: Exception) -> AsyncIterator[None
 
 
 __all__ = ["BOT_USER", "TOKEN", "Chat", "button_data", "db", "new_person", "refusing",
-           "start_runtime"]
+           "serve_locally", "start_runtime"]

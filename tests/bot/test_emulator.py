@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from tests.bot.harness import PEOPLE, TOKEN
+from tests.bot.harness import PEOPLE, TOKEN, serve_locally
 
 
 def api(emulator, method: str, **kwargs) -> httpx.Response:
@@ -130,11 +130,7 @@ def test_webhook_delivery_sends_the_secret_and_redelivers_until_answered_2xx(emu
     async def start_receiver():
         app = web.Application()
         app.router.add_post("/hook", receiver)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return runner, site._server.sockets[0].getsockname()[1]
+        return await serve_locally(app)
 
     runner, port = emulator.call(start_receiver)
     try:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.app import build_application
 from bot.http import BotApiTransport, HandOnceConnectionPool
+from tests.bot.harness import serve_locally
 
 
 @pytest.fixture
@@ -39,11 +40,7 @@ async def _send_many(transport: httpx.AsyncBaseTransport, *, requests: int) -> l
 
     app = web.Application()
     app.router.add_get("/", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_locally(app)
     try:
         async with httpx.AsyncClient(transport=transport, timeout=30) as client:
             async def one(n: int) -> int:
