@@ -115,28 +115,12 @@ def _storable(value):
     return value
 
 
-def update_mark_handled(*, update_id: int) -> None:
-    run_one(_mark_handled(update_id))
-
-
 def updates_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
     """Forget handled updates once Telegram can no longer redeliver them (it keeps 24 h)."""
     deleted, _ = (ReceivedUpdate.objects
                   .filter(status=UpdateStatus.HANDLED, received_at__lt=timezone.now() - older_than)
                   .delete())
     return deleted
-
-
-def chat_lease_acquire(*, chat_id: int, owner: str, ttl_s: float = 30.0) -> bool:
-    """Take (or extend) the right to handle a chat's updates; False if another process has it.
-
-    One conditional upsert decides: no row back means someone else holds a live lease.
-    """
-    return bool(run_one(_acquire(chat_id, owner, ttl_s)).rows)
-
-
-def chat_lease_release(*, chat_id: int, owner: str) -> None:
-    ChatLease.objects.filter(chat_id=chat_id, owner=owner).update(owner="", leased_until=None)
 
 
 def chat_lease_release_if_idle(*, chat_id: int, owner: str) -> bool:

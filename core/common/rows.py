@@ -17,6 +17,29 @@ M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
 
+class FieldReader:
+    """Reads one column's raw value as the model field would (JSON decoded, and so on)."""
+
+    def __init__(self, model: type[models.Model], name: str) -> None:
+        self._field = model._meta.get_field(name)
+        self.column = self._field.get_col(model._meta.db_table)
+        self._converters: dict[str, list[Converter]] = {}
+
+    def converters(self, connection: BaseDatabaseWrapper) -> list[Converter]:
+        # Kept per vendor: the backends' converters depend on settings, not on a connection.
+        functions = self._converters.get(connection.vendor)
+        if functions is None:
+            functions = (connection.ops.get_db_converters(self.column)
+                         + self._field.get_db_converters(connection))
+            self._converters[connection.vendor] = functions
+        return functions
+
+    def read(self, value: Any, connection: BaseDatabaseWrapper) -> Any:
+        for function in self.converters(connection):
+            value = function(value, self.column, connection)
+        return value
+
+
 class ModelColumns(Generic[M]):
     """All concrete columns of `model` under a table alias, and how to read them back.
 
@@ -26,48 +49,22 @@ class ModelColumns(Generic[M]):
 
     def __init__(self, model: type[M], alias: str) -> None:
         self.model = model
-        self._fields = list(model._meta.concrete_fields)
-        self.width = len(self._fields)
-        self.sql = ", ".join(f'{alias}."{field.column}"' for field in self._fields)
-        self._attnames = [field.attname for field in self._fields]
-        self._converters: dict[str, list[tuple[int, Any, list[Converter]]]] = {}
-
-    def _converters_for(self, connection: BaseDatabaseWrapper) -> list:
-        # Kept per vendor: the backends' converters depend on settings, not on a connection.
-        found = self._converters.get(connection.vendor)
-        if found is None:
-            found = []
-            for index, field in enumerate(self._fields):
-                column = field.get_col(self.model._meta.db_table)
-                functions = (connection.ops.get_db_converters(column)
-                             + field.get_db_converters(connection))
-                if functions:
-                    found.append((index, column, functions))
-            self._converters[connection.vendor] = found
-        return found
+        fields = list(model._meta.concrete_fields)
+        self.width = len(fields)
+        self.sql = ", ".join(f'{alias}."{field.column}"' for field in fields)
+        self._attnames = [field.attname for field in fields]
+        self._readers = [FieldReader(model, field.name) for field in fields]
+        # Per vendor, only the columns that need converting: most need nothing, and a row is
+        # built on every update.
+        self._converting: dict[str, list[tuple[int, FieldReader]]] = {}
 
     def build(self, values: Sequence[Any], connection: BaseDatabaseWrapper) -> M:
+        converting = self._converting.get(connection.vendor)
+        if converting is None:
+            converting = [(index, reader) for index, reader in enumerate(self._readers)
+                          if reader.converters(connection)]
+            self._converting[connection.vendor] = converting
         values = list(values)
-        for index, column, functions in self._converters_for(connection):
-            for function in functions:
-                values[index] = function(values[index], column, connection)
+        for index, reader in converting:
+            values[index] = reader.read(values[index], connection)
         return self.model.from_db(connection.alias, self._attnames, values)
-
-
-class FieldReader:
-    """Reads one column's raw value as the model field would (JSON decoded, and so on)."""
-
-    def __init__(self, model: type[models.Model], name: str) -> None:
-        self._field = model._meta.get_field(name)
-        self._column = self._field.get_col(model._meta.db_table)
-        self._converters: dict[str, list[Converter]] = {}
-
-    def read(self, value: Any, connection: BaseDatabaseWrapper) -> Any:
-        functions = self._converters.get(connection.vendor)
-        if functions is None:
-            functions = (connection.ops.get_db_converters(self._column)
-                         + self._field.get_db_converters(connection))
-            self._converters[connection.vendor] = functions
-        for function in functions:
-            value = function(value, self._column, connection)
-        return value
