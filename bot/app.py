@@ -37,9 +37,7 @@ def build_application(*, token: str | None = None, base_url: str | None = None,
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(sender or MeteredSender())  # the Sender, counting outcomes
         .updater(None)  # updates come through bot.dispatcher (webhook view or runbot)
-        # httpcore scans its whole pool on each request: a few connections are faster than
-        # many, and 30 messages a second need only a handful in flight.
-        .request(bot_api_request(connections=16, pool_timeout=30))
+        .request(bot_api_request())
         .build()
     )
     journeys = journeys if journeys is not None else load_journeys()

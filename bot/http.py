@@ -59,8 +59,9 @@ class HandOnceConnectionPool(httpcore.AsyncConnectionPool):
         return _Handed(super().create_connection(origin), self)
 
     def handed_out(self, connection: AsyncConnectionInterface) -> bool:
-        # A request leaves the pool's list once its response is closed. Few connections and
-        # few requests in flight (the Sender caps them), so the scan is short.
+        # A request leaves the pool's list once its response is closed. The scan is short
+        # because the Sender keeps the requests in flight below the pool size; with many
+        # requests queued here every pass would scan them for every connection.
         return any(request.connection is connection for request in self._requests)
 
 
@@ -77,7 +78,9 @@ class BotApiTransport(httpx.AsyncHTTPTransport):
             keepalive_expiry=limits.keepalive_expiry, http1=True, http2=False)
 
 
-def bot_api_request(*, connections: int, pool_timeout: float) -> HTTPXRequest:
-    """python-telegram-bot's HTTP request object for the bot's own calls."""
+def bot_api_request(*, connections: int = 16, pool_timeout: float = 30) -> HTTPXRequest:
+    """python-telegram-bot's HTTP request object for the bot's own calls. httpcore scans its
+    whole pool on each request: a few connections are faster than many, and 30 messages a
+    second need only a handful in flight."""
     return HTTPXRequest(connection_pool_size=connections, pool_timeout=pool_timeout,
                         httpx_kwargs={"transport": BotApiTransport(max_connections=connections)})

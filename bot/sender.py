@@ -149,6 +149,7 @@ class Sender(BaseRateLimiter[dict]):
         self._chats: OrderedDict[Any, _Pacer] = OrderedDict()
         # Requests in flight at once. Waiting here is cheap; waiting inside httpcore's
         # connection pool costs CPU for every waiter on every release.
+        self.max_in_flight = max_in_flight  # below the HTTP pool's size (bot/http.py)
         self._in_flight = FairSlots(max_in_flight)
         self.retries = 0  # 429s and network errors retried: the tests and the bench read it
 

@@ -75,3 +75,5 @@ def test_the_application_sends_through_the_bots_pool():
     assert isinstance(transport, BotApiTransport)
     assert isinstance(transport._pool, HandOnceConnectionPool)
     assert transport._pool._max_connections == 16
+    # The pool's scan stays short only while the Sender keeps requests from queueing on it.
+    assert application.bot.rate_limiter.max_in_flight < transport._pool._max_connections
