@@ -61,8 +61,10 @@ sync-abi: contracts
 run: setup
 	$(PY) manage.py rundev --port $(PORT)
 
+# The layers of design.md are import-linter contracts (pyproject.toml): a breach fails lint.
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: setup lint

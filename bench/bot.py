@@ -53,7 +53,7 @@ QUIET_S = 0.03  # a person reads the answer before the next step
 
 
 def serve(port: int) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -64,7 +64,7 @@ def serve(port: int) -> None:
     from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
     from bot.webhook import DirectWebhook
-    from core.asgi import application
+    from config.asgi import application
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     base_url = os.environ["TELEGRAM_API_BASE_URL"]
@@ -337,7 +337,7 @@ def main() -> None:
         database_url = scratch.database_url(base_url, name, "conn_max_age=600")
         os.environ["DATABASE_URL"] = database_url
         os.environ.pop("REDIS_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
         from django.core.management import call_command
 

@@ -175,7 +175,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = scratch.database_url(base_url, name, "conn_max_age=600")
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("LOG_LEVEL", "WARNING")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
         from django.core.management import call_command
 

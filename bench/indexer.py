@@ -282,7 +282,7 @@ class Breakdown:
 def main() -> int:
     server_url, bench_url = _database_urls()
     folder = Path(tempfile.mkdtemp(prefix="bench-indexer-"))
-    os.environ.update({"DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "core.settings",
+    os.environ.update({"DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "config.settings",
                        "ONCHAIN_ADDRESSES_FILE": str(folder / "addresses.json"),
                        "LOG_LEVEL": "WARNING"})
     create_database(server_url)

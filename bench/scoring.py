@@ -43,7 +43,7 @@ NAIVE_SAMPLE = 2_000
 def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)  # the cache is not what is measured
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import logging
 
     import django

@@ -1,5 +1,1 @@
-"""Lendgram's Django project and domain apps."""
-
-from core.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""Lendgram's domain: one Django app per concern (see design.md for their layers)."""

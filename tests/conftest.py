@@ -15,7 +15,7 @@ def pytest_sessionstart(session) -> None:
     if os.environ.get("DATABASE_URL"):
         import psycopg
 
-        from core.envconfig import database_from_url
+        from config.envconfig import database_from_url
 
         db = database_from_url(os.environ["DATABASE_URL"])
         if db["ENGINE"].endswith("postgresql"):

@@ -254,7 +254,7 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> CeleryWorker:
-        args = [sys.executable, "-m", "celery", "-A", "core", "worker", "--pool", "solo",
+        args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
                 "--loglevel", "INFO", "--without-mingle", "--without-gossip",
                 "--without-heartbeat", "-n", f"{self.name}-{os.getpid()}-{time.time_ns()}@%h"]
         if self.beat:
@@ -297,7 +297,7 @@ def worker_env(*, database_url: str, redis_url: str, var_dir: Path,
     env = {key: value for key, value in os.environ.items()
            if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}}
     env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, LENDGRAM_VAR_DIR=str(var_dir),
-               DJANGO_SECRET_KEY=settings.SECRET_KEY, DJANGO_SETTINGS_MODULE="core.settings",
+               DJANGO_SECRET_KEY=settings.SECRET_KEY, DJANGO_SETTINGS_MODULE="config.settings",
                PYTHONUNBUFFERED="1")
     env.update(extra)
     return env

@@ -28,7 +28,7 @@ KEYS = {"alice": dev_key(22), "bob": dev_key(23), "charlie": dev_key(24)}
 @pytest.fixture(autouse=True)
 def scoring_runs_at_once():
     """Celery in the calling process, as CELERY_TASK_ALWAYS_EAGER does: submitting scores."""
-    from core.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True

@@ -100,7 +100,7 @@ async def onboard(chat, person: dict, key: str, *, role: str, phone: str,
 @pytest.fixture
 def scoring_runs_at_once():
     """Celery in the calling process, as CELERY_TASK_ALWAYS_EAGER does: submitting scores."""
-    from core.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True

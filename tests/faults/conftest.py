@@ -60,7 +60,7 @@ def shared_database(transactional_db, tmp_path) -> str:
 @pytest.fixture
 def celery_broker(settings):
     """Point this process's Celery app (the publishing side) at a broker URL."""
-    from core.celery import app
+    from config.celery import app
 
     saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}),
              app.conf.task_always_eager)

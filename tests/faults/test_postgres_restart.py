@@ -60,7 +60,7 @@ def test_the_webhook_answers_5xx_only_while_postgres_is_down_and_loses_no_update
                    env=env, check=True, timeout=300)
     port = free_port()
     log = (tmp_path / "web.log").open("wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.asgi:application", "--host",
+    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                             "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT,
                            env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/telegram/webhook/"

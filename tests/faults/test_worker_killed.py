@@ -116,7 +116,7 @@ def test_a_worker_killed_mid_task_leaves_it_to_the_next_worker_which_applies_it_
 
 
 def test_only_idempotent_tasks_acknowledge_late():
-    from core.celery import app
+    from config.celery import app
 
     app.loader.import_default_modules()
     # Sends a transaction: a re-run after a crash could send it twice; beat retries instead.

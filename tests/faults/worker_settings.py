@@ -3,8 +3,8 @@ cut down to the jobs a test names (FAULT_BEAT_JOBS), each run every FAULT_BEAT_E
 
 import os
 
-from core.settings import *  # noqa: F403
-from core.settings import CELERY_BEAT_SCHEDULE as _ALL_JOBS
+from config.settings import *  # noqa: F403
+from config.settings import CELERY_BEAT_SCHEDULE as _ALL_JOBS
 
 _JOBS = [name for name in os.environ.get("FAULT_BEAT_JOBS", "").split(",") if name]
 CELERY_BEAT_SCHEDULE = {

@@ -14,7 +14,7 @@ def test_refresh_lateness_runs_as_a_celery_task():
 def test_every_scheduled_job_names_a_registered_task():
     from django.conf import settings
 
-    from core.celery import app
+    from config.celery import app
 
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():

@@ -149,7 +149,7 @@ LOGGING_CHILD = textwrap.dedent("""
 def test_the_configured_logging_writes_redacted_json_from_real_loggers(tmp_path):
     code = LOGGING_CHILD.format(key=KEY, token=BOT_TOKEN, signing=SIGNING_TOKEN)
     env = {**os.environ, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
-           "DJANGO_SETTINGS_MODULE": "core.settings", "LENDGRAM_VAR_DIR": str(tmp_path)}
+           "DJANGO_SETTINGS_MODULE": "config.settings", "LENDGRAM_VAR_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -263,7 +263,7 @@ def test_in_multiprocess_mode_metrics_report_the_sum_of_every_process(tmp_path):
     folder = tmp_path / "prometheus"
     folder.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder),
-           "DJANGO_SETTINGS_MODULE": "core.settings", "HEALTH_CHECK_RPC": "0",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "HEALTH_CHECK_RPC": "0",
            # an empty database of its own: the deployment gauges are not this test's business
            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from bot.notifications import render
-from core.celery import app as celery_app
+from config.celery import app as celery_app
 from core.ledger.models import Posting
 from core.loans import services as loans
 from core.loans.models import Loan, Repayment

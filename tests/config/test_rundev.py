@@ -72,7 +72,7 @@ def test_the_run_command_serves_admin_and_runs_jobs_on_the_embedded_default(tmp_
         wait_for(lambda: "ready." in (tmp_path / "rundev.log").read_text(), timeout=60,
                  what="the Celery worker")
         assert django_shell(STATE_OF_OVERDUE, env=env) == "active"
-        subprocess.run([sys.executable, "-m", "celery", "-A", "core", "call",
+        subprocess.run([sys.executable, "-m", "celery", "-A", "config", "call",
                         "loans.refresh_lateness"], cwd=ROOT, env=env, check=True, timeout=60,
                        capture_output=True)
         wait_for(lambda: django_shell(STATE_OF_OVERDUE, env=env) == "late",

@@ -1,4 +1,4 @@
-"""ASGI entry point (uvicorn core.asgi:application)."""
+"""ASGI entry point (uvicorn config.asgi:application)."""
 
 import os
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.utils.module_loading import import_string
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_asgi_application()
 # Telegram's webhook POSTs are answered before Django's middleware (bot/webhook.py says why).

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from core.devtools.supervisor import Part, run_parts
+from config.devserver import Part, run_parts
 from onchain.devchain import rpc_answers
 
 
@@ -82,9 +82,9 @@ class Command(BaseCommand):
         elif chain_port:
             self._deploy()
         parts += [
-            Part("web", [python, "-m", "uvicorn", "core.asgi:application", "--host", host,
+            Part("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host,
                          "--port", str(port), "--log-level", "info"]),
-            Part("worker", [python, "-m", "celery", "-A", "core", "worker", "--beat",
+            Part("worker", [python, "-m", "celery", "-A", "config", "worker", "--beat",
                             "--without-mingle", "--without-gossip", "--concurrency", "1",
                             "--loglevel", "INFO"]),
         ]
