@@ -15,9 +15,12 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from core.loans.models import Loan
+from core.loans.selectors import borrower_exposure
 from core.loans.states import LoanState
+from core.scoring import policy
 from core.scoring.models import Score
 from core.users.models import TelegramUser
+from core.users.selectors import kyc_tier_limit
 
 logger = logging.getLogger(__name__)
 _EPOCH_KEY = "scoring:epoch"
@@ -124,10 +127,6 @@ class BorrowingLimit:
 
 
 def borrowing_limit(*, user: TelegramUser) -> BorrowingLimit:
-    from core.loans.selectors import borrower_exposure
-    from core.scoring import policy
-    from core.users.selectors import kyc_tier_limit
-
     available = max(kyc_tier_limit(tier=user.kyc_tier) - borrower_exposure(borrower=user), 0)
     latest = score_latest_summary(borrower_id=user.pk)
     pricing = policy.load_pricing()
