@@ -280,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
     "scoring.review_sla_alert": {"task": "scoring.review_sla_alert", "schedule": 900.0},
     "scoring.score_pending_applications": {"task": "scoring.score_pending_applications",
                                            "schedule": 30.0},
+    "scoring.refresh_stale_wallet_signals": {"task": "scoring.refresh_stale_wallet_signals",
+                                             "schedule": 600.0},
+    "chat.prune_updates": {"task": "chat.prune_updates", "schedule": crontab(minute=40)},
     # Hourly from the given hour: the first run of the day sends, later ones find it done.
     "loans.send_reminders": {"task": "loans.send_reminders",
                              "schedule": crontab(minute=5, hour=f"{REMINDERS_HOUR_UTC}-23")},
@@ -331,6 +334,10 @@ SCORING_REVIEW_PD_BPS = int(os.environ.get("SCORING_REVIEW_PD_BPS") or "800")
 # Applications still unscored after this many seconds are queued again by the periodic sweep
 # (their task was lost, e.g. Redis was down when they were submitted).
 SCORING_PENDING_AFTER_S = float(os.environ.get("SCORING_PENDING_AFTER_S") or "60")
+# Wallet signals (a wallet's on-chain history, a scoring feature) older than this are read
+# again by the beat's sweep, at most this many per run (every 10 minutes).
+WALLET_SIGNAL_MAX_AGE_HOURS = int(os.environ.get("WALLET_SIGNAL_MAX_AGE_HOURS") or "24")
+WALLET_SIGNAL_REFRESH_BATCH = int(os.environ.get("WALLET_SIGNAL_REFRESH_BATCH") or "100")
 # Review items older than this alert the admins.
 REVIEW_SLA_HOURS = int(os.environ.get("REVIEW_SLA_HOURS") or "24")
 # Lock files of the serial nonce manager when there is no Redis (one host).

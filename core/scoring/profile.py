@@ -55,10 +55,21 @@ def _rpc() -> Any:
 
 
 def wallet_signal_refresh(*, user: TelegramUser, w3: Any = None) -> WalletSignal | None:
-    """Read the verified wallet's activity from the chain (RPC_URL) and keep it."""
+    """Read the verified wallet's activity from the chain (RPC_URL) and keep it.
+
+    A wallet's first transaction never moves, so once it is known only the count is read
+    again (one RPC call instead of a bisection over the block history).
+    """
     if not user.wallet_address:
         return None
-    sent, first_ts = wallet_activity(w3 or _rpc(), Web3.to_checksum_address(user.wallet_address))
+    w3 = w3 or _rpc()
+    address = Web3.to_checksum_address(user.wallet_address)
+    known = WalletSignal.objects.filter(user=user, address=user.wallet_address,
+                                        first_tx_at__isnull=False).first()
+    if known is not None:
+        return wallet_signal_record(user=user, tx_count=w3.eth.get_transaction_count(address),
+                                    first_tx_at=known.first_tx_at)
+    sent, first_ts = wallet_activity(w3, address)
     first_at = datetime.fromtimestamp(first_ts, tz=UTC) if first_ts else None
     return wallet_signal_record(user=user, tx_count=sent, first_tx_at=first_at)
 

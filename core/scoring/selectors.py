@@ -101,10 +101,6 @@ def review_overdue(*, now: datetime | None = None) -> QuerySet[Loan]:
     return review_queue().filter(review_since__lt=cutoff)
 
 
-def application_score(*, loan: Loan) -> Score | None:
-    return loan.scores.order_by("-created_at", "-id").first()
-
-
 def applications_awaiting_score(*, older_than_s: float, now: datetime | None = None,
                                 limit: int = 1000) -> list[int]:
     """Ids of applications `submitted` for longer than `older_than_s` and still unscored,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
@@ -82,3 +84,13 @@ def review_sla_alert() -> int:
              acks_late=True, reject_on_worker_lost=True)
 def refresh_wallet_signal(user_id: int) -> None:
     profile.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
+
+
+@shared_task(name="scoring.refresh_stale_wallet_signals", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
+def refresh_stale_wallet_signals() -> int:
+    """Periodic: missing wallet signals (a lost after-link message) and ones older than
+    WALLET_SIGNAL_MAX_AGE_HOURS, at most WALLET_SIGNAL_REFRESH_BATCH per run."""
+    return profile.wallet_signals_refresh_stale(
+        max_age=timedelta(hours=settings.WALLET_SIGNAL_MAX_AGE_HOURS),
+        limit=settings.WALLET_SIGNAL_REFRESH_BATCH)
