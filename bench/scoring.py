@@ -164,8 +164,8 @@ def worker(limit: int, batch_key: str, part: int = 0, parts: int = 1) -> dict:
     from django.conf import settings
     from django.utils import timezone
 
+    from core.scoring.rescoring import scores_rescore_range
     from core.scoring.selectors import borrower_id_ranges
-    from core.scoring.services import scores_rescore_range
 
     now = timezone.now()
     started_at = time.time()
@@ -284,7 +284,7 @@ def naive(sample: int) -> dict:
 def sign_all() -> dict:
     from django.conf import settings
 
-    from core.scoring.services import scores_sign_pending
+    from core.scoring.attestations import scores_sign_pending
 
     settings.SCORE_REGISTRY_ADDRESS = "0x" + "ab" * 20  # signing needs no chain
     started = time.perf_counter()

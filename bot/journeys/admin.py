@@ -34,8 +34,8 @@ from core.loans.models import Loan
 from core.loans.stats import PlatformStats, platform_stats
 from core.notifications.services import BROADCAST_MAX_CHARS, broadcast_enqueue
 from core.scoring.reasons import reason_text
+from core.scoring.review import review_approve, review_reject
 from core.scoring.selectors import review_queue
-from core.scoring.services import review_approve, review_reject
 from core.users.models import TelegramUser
 from core.users.selectors import user_activity, user_search, users_reachable
 from core.users.services import user_freeze, user_unfreeze

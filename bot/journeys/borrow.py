@@ -37,8 +37,8 @@ from core.loans.services import ALLOWED_INSTALLMENTS, loan_application_submit, l
 from core.loans.states import LoanState
 from core.scoring import policy
 from core.scoring.models import BorrowerProfile, Employment, IncomeBand
+from core.scoring.profile import borrower_profile_set
 from core.scoring.selectors import BorrowingLimit, borrowing_limit
-from core.scoring.services import borrower_profile_set
 from core.scoring.tasks import score_application
 from core.users.models import TelegramUser
 from core.users.services import user_set_roles

@@ -1,4 +1,4 @@
-"""Messages to admins about the review queue (core/scoring/services.py), and the broadcasts
+"""Messages to admins about the review queue (core/scoring/review.py), and the broadcasts
 admins send to everyone (core/notifications/services.py broadcast_enqueue)."""
 
 from __future__ import annotations

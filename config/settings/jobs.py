@@ -65,6 +65,9 @@ CELERY_BEAT_SCHEDULE = {
     "scoring.review_sla_alert": {"task": "scoring.review_sla_alert", "schedule": 900.0},
     "scoring.score_pending_applications": {"task": "scoring.score_pending_applications",
                                            "schedule": 30.0},
+    "scoring.refresh_stale_wallet_signals": {"task": "scoring.refresh_stale_wallet_signals",
+                                             "schedule": 600.0},
+    "chat.prune_updates": {"task": "chat.prune_updates", "schedule": crontab(minute=40)},
     # Hourly from the given hour: the first run of the day sends, later ones find it done.
     "loans.send_reminders": {"task": "loans.send_reminders",
                              "schedule": crontab(minute=5, hour=f"{REMINDERS_HOUR_UTC}-23")},

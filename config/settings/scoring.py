@@ -27,5 +27,9 @@ SCORING_REVIEW_PD_BPS = int(os.environ.get("SCORING_REVIEW_PD_BPS") or "800")
 # Applications still unscored after this many seconds are queued again by the periodic sweep
 # (their task was lost, e.g. Redis was down when they were submitted).
 SCORING_PENDING_AFTER_S = float(os.environ.get("SCORING_PENDING_AFTER_S") or "60")
+# Wallet signals (a wallet's on-chain history, a scoring feature) older than this are read
+# again by the beat's sweep, at most this many per run (every 10 minutes).
+WALLET_SIGNAL_MAX_AGE_HOURS = int(os.environ.get("WALLET_SIGNAL_MAX_AGE_HOURS") or "24")
+WALLET_SIGNAL_REFRESH_BATCH = int(os.environ.get("WALLET_SIGNAL_REFRESH_BATCH") or "100")
 # Review items older than this alert the admins.
 REVIEW_SLA_HOURS = int(os.environ.get("REVIEW_SLA_HOURS") or "24")

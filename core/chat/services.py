@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -115,11 +115,22 @@ def _storable(value):
     return value
 
 
-def updates_prune(*, older_than: timedelta = timedelta(days=7)) -> int:
-    """Forget handled updates once Telegram can no longer redeliver them (it keeps 24 h)."""
+# A handled update's row is what drops a redelivered copy (update_id is the primary key), and
+# Telegram redelivers an unacknowledged update for up to 24 hours. Keep at least twice that:
+# a copy sent at the very end of Telegram's window, held in a queue or behind a stalled bot,
+# still finds its row.
+UPDATES_KEEP_AT_LEAST = timedelta(hours=48)
+UPDATES_KEEP = timedelta(days=7)
+
+
+def updates_prune(*, older_than: timedelta = UPDATES_KEEP, now: datetime | None = None) -> int:
+    """Forget handled updates received more than `older_than` ago (at least 48 hours: see
+    UPDATES_KEEP_AT_LEAST); pending ones stay until handled. Returns how many were deleted."""
+    if older_than < UPDATES_KEEP_AT_LEAST:
+        raise ValueError(f"handled updates are kept at least {UPDATES_KEEP_AT_LEAST} for dedupe")
+    cutoff = (now or timezone.now()) - older_than
     deleted, _ = (ReceivedUpdate.objects
-                  .filter(status=UpdateStatus.HANDLED, received_at__lt=timezone.now() - older_than)
-                  .delete())
+                  .filter(status=UpdateStatus.HANDLED, received_at__lt=cutoff).delete())
     return deleted
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -34,3 +34,14 @@ def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
 def publish_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Send the task once the current transaction commits (a worker must see its rows)."""
     transaction.on_commit(lambda: publish(task, *args, **kwargs))
+
+
+def publish_by_name(name: str, *args: Any, **kwargs: Any) -> bool:
+    """`publish` for a task the caller must not import (a higher layer's, or its own
+    package's tasks module, which imports the caller): looked up by its Celery name."""
+    return publish(current_app.signature(name), *args, **kwargs)
+
+
+def publish_by_name_after_commit(name: str, *args: Any, **kwargs: Any) -> None:
+    """`publish_by_name` once the current transaction commits (a worker must see its rows)."""
+    transaction.on_commit(lambda: publish_by_name(name, *args, **kwargs))

@@ -99,7 +99,7 @@ class LoanAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve selected applications in review")
     def approve_in_review(self, request, queryset):
-        from core.scoring.services import review_approve
+        from core.scoring.review import review_approve
 
         reviewer = _reviewer(request)
         if reviewer is None:
@@ -113,7 +113,7 @@ class LoanAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reject selected applications in review")
     def reject_in_review(self, request, queryset):
-        from core.scoring.services import review_reject
+        from core.scoring.review import review_reject
 
         reviewer = _reviewer(request)
         if reviewer is None:

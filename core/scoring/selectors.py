@@ -15,9 +15,12 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from core.loans.models import Loan
+from core.loans.selectors import borrower_exposure
 from core.loans.states import LoanState
+from core.scoring import policy
 from core.scoring.models import Score
 from core.users.models import TelegramUser
+from core.users.selectors import kyc_tier_limit
 
 logger = logging.getLogger(__name__)
 _EPOCH_KEY = "scoring:epoch"
@@ -98,10 +101,6 @@ def review_overdue(*, now: datetime | None = None) -> QuerySet[Loan]:
     return review_queue().filter(review_since__lt=cutoff)
 
 
-def application_score(*, loan: Loan) -> Score | None:
-    return loan.scores.order_by("-created_at", "-id").first()
-
-
 def applications_awaiting_score(*, older_than_s: float, now: datetime | None = None,
                                 limit: int = 1000) -> list[int]:
     """Ids of applications `submitted` for longer than `older_than_s` and still unscored,
@@ -124,10 +123,6 @@ class BorrowingLimit:
 
 
 def borrowing_limit(*, user: TelegramUser) -> BorrowingLimit:
-    from core.loans.selectors import borrower_exposure
-    from core.scoring import policy
-    from core.users.selectors import kyc_tier_limit
-
     available = max(kyc_tier_limit(tier=user.kyc_tier) - borrower_exposure(borrower=user), 0)
     latest = score_latest_summary(borrower_id=user.pk)
     pricing = policy.load_pricing()

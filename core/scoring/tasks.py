@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
 from core.loans.models import Loan
-from core.scoring import services
+from core.scoring import applications, attestations, profile, rescoring, review
+from core.scoring.scores import scores_cache_invalidate
 from core.scoring.selectors import borrower_id_ranges
+from core.users.models import TelegramUser
 from onchain.nonces import TransientSendError
 
 
@@ -20,21 +24,22 @@ from onchain.nonces import TransientSendError
              max_retries=5, acks_late=True, reject_on_worker_lost=True)
 def score_application(loan_id: int) -> int:
     """Run right after the borrower submits: the offer is queued within seconds."""
-    return services.loan_application_score(loan=Loan.objects.get(pk=loan_id)).pk
+    return applications.loan_application_score(loan=Loan.objects.get(pk=loan_id)).pk
 
 
 @shared_task(name="scoring.score_pending_applications", ignore_result=True, acks_late=True,
              reject_on_worker_lost=True)
 def score_pending_applications() -> int:
     """Periodic safety net: applications whose scoring task was lost (broker down) get one."""
-    return services.applications_score_pending(older_than_s=settings.SCORING_PENDING_AFTER_S)
+    return applications.applications_score_pending(
+        older_than_s=settings.SCORING_PENDING_AFTER_S)
 
 
 @shared_task(name="scoring.rescore_all", ignore_result=True, acks_late=True,
              reject_on_worker_lost=True)
 def rescore_all() -> int:
     """Nightly: fan the borrowers out in chunks; each chunk task is idempotent per night."""
-    batch_key = services.nightly_batch_key()
+    batch_key = rescoring.nightly_batch_key()
     chunks = 0
     for first_id, last_id in borrower_id_ranges(chunk=settings.SCORING_CHUNK):
         rescore_chunk.delay(first_id, last_id, batch_key)
@@ -46,9 +51,9 @@ def rescore_all() -> int:
              retry_backoff=True, retry_backoff_max=300, max_retries=5, acks_late=True,
              reject_on_worker_lost=True)
 def rescore_chunk(first_id: int, last_id: int, batch_key: str) -> int:
-    written = services.scores_rescore_range(first_id=first_id, last_id=last_id,
-                                            batch_key=batch_key)
-    services.scores_cache_invalidate()
+    written = rescoring.scores_rescore_range(first_id=first_id, last_id=last_id,
+                                             batch_key=batch_key)
+    scores_cache_invalidate()
     return written
 
 
@@ -56,7 +61,7 @@ def rescore_chunk(first_id: int, last_id: int, batch_key: str) -> int:
              reject_on_worker_lost=True)
 def sign_attestations() -> int:
     total = 0
-    while signed := services.scores_sign_pending(limit=settings.SCORING_CHUNK):
+    while signed := attestations.scores_sign_pending(limit=settings.SCORING_CHUNK):
         total += signed
     return total
 
@@ -65,19 +70,27 @@ def sign_attestations() -> int:
              autoretry_for=(TransientSendError, OperationalError, ConnectionError),
              retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def post_attestations() -> dict:
-    return services.scores_post_pending()
+    return attestations.scores_post_pending()
 
 
 @shared_task(name="scoring.review_sla_alert", ignore_result=True, acks_late=True,
              reject_on_worker_lost=True)
 def review_sla_alert() -> int:
-    return services.review_sla_alert()
+    return review.review_sla_alert()
 
 
 @shared_task(name="scoring.refresh_wallet_signal", ignore_result=True,
              autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=3,
              acks_late=True, reject_on_worker_lost=True)
 def refresh_wallet_signal(user_id: int) -> None:
-    from core.users.models import TelegramUser
+    profile.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
 
-    services.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
+
+@shared_task(name="scoring.refresh_stale_wallet_signals", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
+def refresh_stale_wallet_signals() -> int:
+    """Periodic: missing wallet signals (a lost after-link message) and ones older than
+    WALLET_SIGNAL_MAX_AGE_HOURS, at most WALLET_SIGNAL_REFRESH_BATCH per run."""
+    return profile.wallet_signals_refresh_stale(
+        max_age=timedelta(hours=settings.WALLET_SIGNAL_MAX_AGE_HOURS),
+        limit=settings.WALLET_SIGNAL_REFRESH_BATCH)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
+from core.common.queueing import publish_by_name_after_commit
 from core.users.models import KycTier, TelegramUser
 from core.users.selectors import user_by_wallet
 
@@ -127,6 +128,10 @@ def user_link_wallet(*, user: TelegramUser, address: str) -> TelegramUser:
     user.wallet_verified_at = timezone.now()
     user.save(update_fields=["wallet_address", "wallet_verified_at", "updated_at"])
     _refresh_kyc_tier(user)
+    # Scoring (a higher layer) reads the wallet's history from the chain for the features;
+    # by task name, so users never imports scoring. A lost message is caught by the beat's
+    # sweep of missing wallet signals.
+    publish_by_name_after_commit("scoring.refresh_wallet_signal", user.pk)
     return user
 
 

@@ -15,7 +15,7 @@ from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.notifications.models import Broadcast, OutboxMessage, OutboxStatus
-from core.scoring.services import loan_application_score
+from core.scoring.applications import loan_application_score
 from core.users.models import TelegramUser
 from core.users.services import (
     user_freeze,

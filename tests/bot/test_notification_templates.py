@@ -23,12 +23,8 @@ from core.loans.reminders import installment_reminders_queue
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.notifications.services import broadcast_enqueue
-from core.scoring.services import (
-    loan_application_score,
-    review_approve,
-    review_reject,
-    review_sla_alert,
-)
+from core.scoring.applications import loan_application_score
+from core.scoring.review import review_approve, review_reject, review_sla_alert
 from core.users.services import user_get_or_create_from_telegram
 from core.wallets import actions
 from core.wallets.models import SigningStatus
@@ -79,7 +75,7 @@ EXAMPLES: dict[str, dict] = {
     "broadcast": {"broadcast_id": 1, "text": "Maintenance tonight from 22:00 UTC."},
     "keeper_action_failed": {"loan_id": 12, "action": "default",
                              "error": "execution reverted"},
-    # scoring (core/scoring/services.py)
+    # scoring (core/scoring/applications.py, review.py)
     "offer_ready": {"loan_id": 12, "grade": "B", "score": 700, "pd_bps": 400, "apr_bps": 1800,
                     "principal": 300 * USD, "total_due": 313_551_630, "installments": 3,
                     "interval_days": 30, "reasons": ["reason_short_repayment_history"],

@@ -14,7 +14,7 @@ from core.loans.models import LoanTransition
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.notifications.services import notification_enqueue, outbox_mark_sent
-from core.scoring import services as scoring
+from core.scoring import applications as scoring
 from core.wallets.models import ChainCursor
 from tests import factories
 from tests.disposable import free_port

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.scoring.services import scores_cache_invalidate
+from core.scoring.scores import scores_cache_invalidate
 from core.users import services as users
 from tests import factories
 

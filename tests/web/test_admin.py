@@ -16,8 +16,8 @@ from core.loans import services as loans
 from core.loans.models import Loan, Repayment
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
-from core.scoring import services as scoring
-from core.scoring.services import scores_cache_invalidate
+from core.scoring import applications as scoring
+from core.scoring.scores import scores_cache_invalidate
 from core.users import services as users
 from core.users.models import TelegramUser
 from core.wallets import actions

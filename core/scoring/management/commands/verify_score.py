@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from web3 import Web3
 
+from core.scoring.attestations import verify_score
 from core.scoring.models import Score
 from core.scoring.selectors import score_latest
-from core.scoring.services import verify_score
 from core.users.selectors import user_get_by_telegram_id
+from onchain.attestations import ScoreRegistryClient
 
 
 class Command(BaseCommand):
@@ -51,11 +54,6 @@ class Command(BaseCommand):
         return score
 
     def _onchain(self, score: Score, signer: str) -> dict:
-        from django.conf import settings
-        from web3 import Web3
-
-        from onchain.attestations import ScoreRegistryClient
-
         w3 = Web3(Web3.HTTPProvider(settings.RPC_URL, request_kwargs={"timeout": 10}))
         registry = ScoreRegistryClient(w3, score.registry_address)
         stored = registry.attestation_of(score.wallet_address)

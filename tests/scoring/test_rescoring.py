@@ -15,13 +15,15 @@ from django.utils import timezone
 
 from core.loans.models import Installment, Loan
 from core.loans.states import LoanState
-from core.scoring import services
+from core.scoring import rescoring
 from core.scoring.features import FEATURE_NAMES, features_for_borrower
-from core.scoring.models import BorrowerProfile, Score, WalletSignal
+from core.scoring.models import BorrowerProfile, PostingStatus, Score, WalletSignal
 from core.scoring.scorecard import GRADES, load_scorecard
 from core.scoring.scorecard_sql import CompiledScorecard
+from core.scoring.selectors import score_latest_summary
 from core.users.models import TelegramUser
 from tests import factories
+from tests.scoring.support import LIMITS, repaid_loan
 
 USD = factories.USD
 CARD = load_scorecard()
@@ -159,7 +161,7 @@ def test_the_batch_path_agrees_with_the_single_path_and_the_python_scorecard():
     now = timezone.now()
     people = _population(now)
     first, last = people[0].pk, people[-1].pk
-    assert services.scores_rescore_range(first_id=first, last_id=last, batch_key="agree",
+    assert rescoring.scores_rescore_range(first_id=first, last_id=last, batch_key="agree",
                                          now=now) == len(people)
     limits = {int(tier): int(cap) for tier, cap in settings.KYC_TIER_LIMITS.items()}
     grades = set()
@@ -180,9 +182,23 @@ def test_the_batch_path_agrees_with_the_single_path_and_the_python_scorecard():
 def test_a_rerun_chunk_scores_only_the_borrowers_it_missed(alice, dave):
     now = timezone.now()
     first, last = min(alice.pk, dave.pk), max(alice.pk, dave.pk)
-    assert services.scores_rescore_range(first_id=first, last_id=last, batch_key="rerun",
+    assert rescoring.scores_rescore_range(first_id=first, last_id=last, batch_key="rerun",
                                          now=now) == 2
     Score.objects.filter(borrower=dave, batch_key="rerun").delete()
-    assert services.scores_rescore_range(first_id=first, last_id=last, batch_key="rerun",
+    assert rescoring.scores_rescore_range(first_id=first, last_id=last, batch_key="rerun",
                                          now=now) == 1
     assert Score.objects.filter(batch_key="rerun").count() == 2
+
+
+def test_the_nightly_batch_scores_everyone_once_and_agrees_with_the_single_path(alice, dave, bob):
+    repaid_loan(alice, bob)
+    now = timezone.now()
+    assert rescoring.scores_rescore_all(batch_key="nightly-test", chunk=1, now=now) == 2
+    assert rescoring.scores_rescore_all(batch_key="nightly-test", chunk=1, now=now) == 0
+    batch = Score.objects.get(borrower=alice, batch_key="nightly-test")
+    single, _ = features_for_borrower(borrower_id=alice.pk, now=now, kyc_limits=LIMITS)
+    assert batch.features == single
+    assert batch.score == load_scorecard().evaluate(single).score
+    assert batch.posting_status == PostingStatus.UNSIGNED
+    assert score_latest_summary(borrower_id=alice.pk)["score_id"] == batch.pk
+    assert not Score.objects.filter(borrower=bob).exists()  # lenders are not scored
