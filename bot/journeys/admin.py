@@ -28,6 +28,7 @@ from bot.journeys.platform import help_command
 from bot.notifications.admin import review_buttons
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
+from core.common.chain import TRANSIENT_RPC_ERRORS
 from core.common.errors import ServiceError
 from core.loans.labels import state_label
 from core.loans.models import Loan
@@ -41,7 +42,6 @@ from core.users.selectors import user_activity, user_search, users_reachable
 from core.users.services import user_freeze, user_unfreeze
 from core.wallets.actions import contracts_paused, pause_request, unpause_request
 from core.wallets.pool import PoolOverview, pool_overview
-from core.wallets.rpc import TRANSIENT_RPC_ERRORS
 from onchain.contracts import DeploymentMissing
 
 log = logging.getLogger(__name__)

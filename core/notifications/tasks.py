@@ -9,11 +9,11 @@ from celery import shared_task
              reject_on_worker_lost=True)
 def admin_digest() -> int:
     """Yesterday's figures to every admin, once (re-runs queue nothing new)."""
+    from core.common.chain import DeploymentMissing, current_deployment, web3_client
     from core.notifications.digest import admin_digest_queue
-    from core.wallets.rpc import current_deployment, web3_client
 
     try:
         deployment = current_deployment()
-    except Exception:  # no contracts on this chain: the digest goes out without the pool
+    except DeploymentMissing:  # no contracts on this chain: the digest goes out without the pool
         deployment = None
     return admin_digest_queue(w3=web3_client(), deployment=deployment).queued

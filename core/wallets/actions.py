@@ -14,6 +14,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from web3.exceptions import Web3Exception
 
+from core.common.chain import (
+    TRANSIENT_RPC_ERRORS,
+    DeploymentMissing,
+    chain_reads,
+    current_deployment,
+    web3_client,
+)
 from core.common.errors import ServiceError
 from core.common.formatting import format_amount
 from core.loans.models import FundingPosition, Loan
@@ -21,15 +28,9 @@ from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
 from core.users.models import TelegramUser
 from core.wallets.models import SigningKind, SigningRequest
-from core.wallets.rpc import (
-    TRANSIENT_RPC_ERRORS,
-    current_deployment,
-    loan_book_min_ticket,
-    web3_client,
-)
+from core.wallets.selectors import loan_book_min_ticket
 from core.wallets.services import DEFAULT_TTL, signing_request_create
 from onchain.approvals import LoanApproval, grade_code, sign_loan_approval
-from onchain.contracts import DeploymentMissing
 from onchain.transactions import Builder, UnsignedTx
 
 S = LoanState
@@ -264,8 +265,10 @@ def pool_withdraw_request(*, user: TelegramUser, shares: int,
 PAUSABLE = ("LoanBook", "LiquidityBackstopPool")
 
 
+@chain_reads()
 def contracts_paused() -> dict[str, bool]:
-    """Whether each pausable contract is paused now, read from the chain."""
+    """Whether each pausable contract is paused now, read from the chain (ChainUnavailable or
+    DeploymentMissing when it cannot be)."""
     w3, deployment = web3_client(), current_deployment()
     return {name: deployment.contract(name, w3).functions.paused().call() for name in PAUSABLE}
 

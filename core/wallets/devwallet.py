@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from core.wallets.rpc import web3_client
+from core.common.chain import web3_client
 from onchain.devwallet import (
     ANVIL_CHAIN_ID,
     DEV_ACCOUNT_COUNT,

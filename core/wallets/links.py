@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.common.chain import current_deployment
 from core.wallets.models import SigningRequest
-from core.wallets.rpc import current_deployment
 from onchain.deeplinks import eip681_call, qr_png, wallet_links
 
 # EIP-681 carries typed arguments as plain text: only these ABI types are written out.

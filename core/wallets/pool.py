@@ -24,9 +24,13 @@ from django.utils import timezone
 from eth_utils import to_checksum_address
 from web3.exceptions import Web3Exception
 
+from core.common.chain import (
+    TRANSIENT_RPC_ERRORS,
+    DeploymentMissing,
+    current_deployment,
+    web3_client,
+)
 from core.ledger.models import AccountKind, Posting
-from core.wallets.rpc import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
-from onchain.contracts import DeploymentMissing
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,33 @@
-"""Reads for signing pages."""
+"""Reads for signing requests: the page's context and the LoanBook's smallest ticket."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.chain import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
 from core.wallets.models import SigningKind, SigningRequest, SigningStatus
+
+MIN_TICKET_CACHE_S = 300
+# The LoanBook's constructor default, used only while the node cannot be asked.
+DEFAULT_MIN_TICKET = 10 * 10**6
+
+
+def loan_book_min_ticket() -> int:
+    """The smallest partial funding the LoanBook accepts (admins can change it on chain)."""
+    key = f"loanbook:min_ticket:{settings.CHAIN_ID}"
+    cached = cache.get(key)
+    if cached is not None:
+        return int(cached)
+    try:
+        ticket = int(current_deployment().contract("LoanBook", web3_client())
+                     .functions.minTicket().call())
+    except TRANSIENT_RPC_ERRORS:
+        return DEFAULT_MIN_TICKET
+    cache.set(key, ticket, MIN_TICKET_CACHE_S)
+    return ticket
 
 
 def signing_page_context(*, signing: SigningRequest, token: str) -> dict:

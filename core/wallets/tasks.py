@@ -5,9 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from core.common.chain import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
 from core.wallets.chain_sync import chain_sync
 from core.wallets.reconciliation import reconciliation_run
-from core.wallets.rpc import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
 from core.wallets.services import signing_requests_expire, signing_requests_settle_failed
 
 

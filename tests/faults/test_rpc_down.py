@@ -10,12 +10,12 @@ from celery.exceptions import Retry
 from eth_account import Account
 from web3 import Web3
 
+from core.common.chain import _web3
 from core.ledger.selectors import trial_balance
 from core.loans.states import LoanState
 from core.loans.tasks import mark_defaults
 from core.wallets import actions
 from core.wallets.models import ChainCursor, ChainLog
-from core.wallets.rpc import _web3
 from core.wallets.tasks import sync_chain
 from onchain.contracts import Deployment
 from onchain.transactions import Builder

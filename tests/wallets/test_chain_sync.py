@@ -6,10 +6,10 @@ import pytest
 from celery.exceptions import Retry
 from eth_account import Account
 
+from core.common.chain import _web3
 from core.loans.states import LoanState
 from core.wallets import actions
 from core.wallets.models import ChainCursor, ChainLog
-from core.wallets.rpc import _web3
 from core.wallets.tasks import sync_chain
 from onchain.transactions import Builder
 from tests import factories

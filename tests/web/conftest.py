@@ -12,7 +12,7 @@ def chain_out_of_reach(settings):
     pool figure another test read from a live chain is not served here."""
     from django.core.cache import cache
 
-    from core.wallets import rpc
+    from core.common import chain as rpc
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "tests-web"}}
