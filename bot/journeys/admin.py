@@ -20,11 +20,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from web3.exceptions import Web3Exception
 
 from bot import callbacks
+from bot.cards import send_help
 from bot.conversation import END, BotContext, save_step, transition
 from bot.dbcall import in_db, run_in_db
 from bot.i18n import format_amount, format_date, format_number, format_percent_bps, localize_digits
 from bot.journeys import Journey
-from bot.journeys.platform import help_command
 from bot.notifications.admin import review_buttons
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
@@ -37,7 +37,7 @@ from core.scoring.reasons import reason_text
 from core.scoring.selectors import review_queue
 from core.scoring.services import review_approve, review_reject
 from core.users.models import TelegramUser
-from core.users.selectors import user_activity, user_search, users_reachable
+from core.users.selectors import user_activity, user_get, user_search, users_reachable
 from core.users.services import user_freeze, user_unfreeze
 from core.wallets.actions import contracts_paused, pause_request, unpause_request
 from core.wallets.pool import PoolOverview, pool_overview
@@ -140,7 +140,7 @@ def dashboard_markup(board: Dashboard, language: str):
 
 async def admin_command(update: Update, context: BotContext) -> None:
     if not is_admin(context.person):
-        await help_command(update, context)
+        await send_help(update, context)
         return
     language = context.person.language
     board = await _dashboard()
@@ -269,7 +269,7 @@ def mask_phone(phone: str) -> str:
 
 @in_db
 def _user(user_id: int) -> tuple[TelegramUser, dict] | None:
-    user = TelegramUser.objects.filter(pk=user_id).first()
+    user = user_get(user_id=user_id)
     return (user, user_activity(user=user)) if user is not None else None
 
 

@@ -7,7 +7,6 @@ listing in the borrower's wallet."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from telegram import Update
@@ -15,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.amounts import read_typed_amount
-from bot.charts import PALETTE, Series, stacked_bars_png
+from bot.cards import missing_text, schedule_lines, send_schedule_chart
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
@@ -25,29 +24,24 @@ from bot.i18n import (
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.journeys.onboarding import missing_steps, missing_text
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
-from core.common.queueing import publish
-from core.loans.amortization import ScheduledInstallment, annuity_total_due, build_schedule
 from core.loans.labels import purpose_label, state_label, term_label
-from core.loans.models import Loan, LoanPurpose
-from core.loans.services import ALLOWED_INSTALLMENTS, loan_application_submit, loan_cancel
+from core.loans.models import LoanPurpose
+from core.loans.selectors import borrower_loan
+from core.loans.services import loan_application_submit, loan_cancel
 from core.loans.states import LoanState
-from core.scoring import policy
-from core.scoring.models import BorrowerProfile, Employment, IncomeBand
-from core.scoring.selectors import BorrowingLimit, borrowing_limit
+from core.scoring.models import Employment, IncomeBand
+from core.scoring.quotes import BorrowQuote, borrow_quote, quote_schedule
 from core.scoring.services import borrower_profile_set
-from core.scoring.tasks import score_application
-from core.users.models import TelegramUser
+from core.users.selectors import onboarding_gaps
 from core.users.services import user_set_roles
 from core.wallets.actions import open_loan_request
 
 ROLE, AMOUNT, TERM, PURPOSE, INCOME, EMPLOYMENT, CONFIRM = (
     "borrow.role", "borrow.amount", "borrow.term", "borrow.purpose", "borrow.income",
     "borrow.employment", "borrow.confirm")
-TERMS_OFFERED = (1, 3, 6, 12, 18, 24)
 NOT_SAID = "none"  # the "prefer not to say" button (stored as an empty answer)
 
 
@@ -75,24 +69,9 @@ def employment_label(value: str) -> str:
     }[value]
 
 
-# --- reads, each one unit of database work ------------------------------------------------------
-
-def _limit_and_profile(user: TelegramUser) -> tuple[BorrowingLimit, bool, int]:
-    """The borrowing room, whether the profile was ever declared, and the APR to estimate
-    with: the latest grade's, or (never scored) the highest rate we offer, so the estimate
-    never looks cheaper than the offer can be."""
-    limit = borrowing_limit(user=user)
-    pricing = policy.load_pricing()
-    offered = [terms.apr_bps for grade, terms in pricing.grades.items()
-               if grade not in pricing.refuse_grades]
-    apr = (pricing.grades[limit.grade].apr_bps
-           if limit.grade and limit.grade not in pricing.refuse_grades else max(offered))
-    return limit, BorrowerProfile.objects.filter(user=user).exists(), apr
-
-
-def _terms_for(limit: BorrowingLimit) -> list[int]:
-    longest = limit.max_installments or max(TERMS_OFFERED)
-    return [n for n in TERMS_OFFERED if n in ALLOWED_INSTALLMENTS and n <= longest]
+def _quote(draft: dict) -> BorrowQuote:
+    """The quote computed when the journey asked for the amount, kept in the draft."""
+    return BorrowQuote.from_draft(draft["quote"])
 
 
 # --- /borrow ----------------------------------------------------------------------------------
@@ -100,7 +79,7 @@ def _terms_for(limit: BorrowingLimit) -> list[int]:
 async def borrow(update: Update, context: BotContext) -> None:
     person = context.person
     await save_step(context, END)
-    if missing_steps(person):
+    if onboarding_gaps(user=person):
         await say(update, missing_text(person))
         return
     if person.is_frozen:
@@ -118,16 +97,16 @@ async def borrow(update: Update, context: BotContext) -> None:
 
 async def ask_amount(update: Update, context: BotContext) -> None:
     person, language = context.person, context.person.language
-    limit, _declared, _apr = await run_in_db(_limit_and_profile, person)
-    if limit.max_principal <= 0:
+    quote = await run_in_db(borrow_quote, user=person)
+    if quote.max_principal <= 0:
         await save_step(context, END)
         await say(update, _("You cannot borrow more right now: your verification level allows "
                             "no more than you already owe or have asked for. Repaying raises "
                             "it again; /loans shows your loans."))
         return
-    await save_step(context, AMOUNT, draft={})
+    await save_step(context, AMOUNT, draft={"quote": quote.as_draft()})
     await say(update, _("How much would you like to borrow? Type the amount; you can ask for up "
-                        "to %(max)s.") % {"max": format_amount(limit.max_principal, language)})
+                        "to %(max)s.") % {"max": format_amount(quote.max_principal, language)})
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
@@ -141,23 +120,23 @@ async def amount_typed(update: Update, context: BotContext) -> None:
 async def amount_chosen(update: Update, context: BotContext, units: int) -> None:
     """Check the amount against the limits (the same rules scoring applies), then the term."""
     language = context.person.language
-    limit, _declared, _apr = await run_in_db(_limit_and_profile, context.person)
-    if units > limit.max_principal:
-        if limit.grade_max_principal is not None and limit.max_principal < limit.kyc_available:
+    quote = _quote(context.session.draft)
+    if units > quote.max_principal:
+        if quote.capped_by_grade:
             why = _("Your grade %(grade)s allows up to %(max)s per loan.") % {
-                "grade": limit.grade, "max": format_amount(limit.max_principal, language)}
+                "grade": quote.grade, "max": format_amount(quote.max_principal, language)}
         else:
             why = _("Your verification level allows you to borrow up to %(max)s now.") % {
-                "max": format_amount(limit.max_principal, language)}
+                "max": format_amount(quote.max_principal, language)}
         await say(update, _("%(amount)s is more than you can borrow.") % {
             "amount": format_amount(units, language)} + " " + why + " " + _(
             "Please type a smaller amount."))
         return
-    draft = {"amount": units}
+    draft = {"quote": quote.as_draft(), "amount": units}
     await save_step(context, TERM, draft=draft)
     nonce = context.session.nonce
     terms = [button(term_label(n, language), "borrow", nonce, "term", n)
-             for n in _terms_for(limit)]
+             for n in quote.terms]
     await replace_or_say(update, _("%(amount)s. Over how many monthly installments would you "
                                    "like to repay?") % {"amount": format_amount(units, language)},
                          markup=keyboard(*[terms[i:i + 3] for i in range(0, len(terms), 3)]))
@@ -194,32 +173,12 @@ async def ask_employment(update: Update, context: BotContext) -> None:
     await replace_or_say(update, _("What is your work situation?"), markup=keyboard(*rows))
 
 
-def schedule_lines(schedule: list[ScheduledInstallment], language: str) -> list[str]:
-    return [_("%(number)s. %(amount)s (interest %(interest)s)") % {
-        "number": localize_digits(str(item.number), language),
-        "amount": format_amount(item.amount, language),
-        "interest": format_amount(item.interest, language)} for item in schedule]
-
-
-async def send_schedule_chart(update: Update, schedule: list[ScheduledInstallment]) -> None:
-    chart = stacked_bars_png(
-        [Series([item.principal for item in schedule], PALETTE[0]),
-         Series([item.interest for item in schedule], PALETTE[1])],
-        bar_labels=[str(item.number) for item in schedule], unit=10**settings.STABLE_DECIMALS)
-    await update.effective_chat.send_photo(photo=chart, caption=_(
-        "Your installments, one bar each: blue is the loan you pay back, orange is the "
-        "interest."))
-
-
 async def show_summary(update: Update, context: BotContext) -> None:
-    person, language = context.person, context.person.language
+    language = context.person.language
     draft = context.session.draft
-    _limit, _declared, apr = await run_in_db(_limit_and_profile, person)
+    quote = _quote(draft)
     units, count = draft["amount"], draft["installments"]
-    total = annuity_total_due(principal=units, apr_bps=apr, installments=count,
-                              interval_days=settings.LOAN_INTERVAL_DAYS)
-    schedule = build_schedule(principal=units, total_due=total, apr_bps=apr, installments=count,
-                              interval_days=settings.LOAN_INTERVAL_DAYS)
+    total, schedule = quote_schedule(quote=quote, principal=units, installments=count)
     await save_step(context, CONFIRM)
     nonce = context.session.nonce
     lines = [
@@ -229,7 +188,8 @@ async def show_summary(update: Update, context: BotContext) -> None:
         _("Purpose: %(purpose)s") % {"purpose": purpose_label(draft["purpose"])},
         "",
         _("Estimated at %(apr)s a year, you would repay %(total)s:") % {
-            "apr": format_percent_bps(apr, language), "total": format_amount(total, language)},
+            "apr": format_percent_bps(quote.apr_bps, language),
+            "total": format_amount(total, language)},
         *schedule_lines(schedule, language),
         "",
         _("The real rate comes with your offer and depends on your score. Submitting costs "
@@ -242,8 +202,7 @@ async def show_summary(update: Update, context: BotContext) -> None:
 
 
 async def after_purpose(update: Update, context: BotContext) -> None:
-    _limit, declared, _apr = await run_in_db(_limit_and_profile, context.person)
-    if declared:
+    if _quote(context.session.draft).profile_declared:
         await show_summary(update, context)
     else:
         await ask_income(update, context)
@@ -263,9 +222,6 @@ async def submit(update: Update, context: BotContext) -> None:
     await replace_or_say(update, _("Application #%(loan)s is submitted. Scoring is running: "
                                    "I will send you the result here in a moment.") % {
         "loan": localize_digits(str(loan.pk), person.language)})
-    # Eager in tests and scripts; otherwise a worker picks it up within seconds. With the
-    # broker down the loan waits, submitted, for the periodic sweep (core/common/queueing.py).
-    await run_in_db(publish, score_application, loan.pk)
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -278,7 +234,8 @@ def _valid(what: str, value: str, draft: dict) -> bool:
     if what == "amt":
         return value.isdigit() and 0 < int(value) <= 10**15
     if what == "term":
-        return value.isdigit() and int(value) in TERMS_OFFERED and "amount" in draft
+        return (value.isdigit() and "amount" in draft
+                and int(value) in BorrowQuote.from_draft(draft["quote"]).terms)
     if what == "purpose":
         return value in LoanPurpose.values and "installments" in draft
     if what == "income":
@@ -332,17 +289,13 @@ async def buttons_expected(update: Update, context: BotContext) -> None:
 
 # --- the offer's buttons (from the offer_ready notification) ----------------------------------
 
-def _own_loan(user: TelegramUser, loan_id: int) -> Loan | None:
-    return Loan.objects.filter(pk=loan_id, borrower=user).first()
-
-
 async def offer_pressed(update: Update, context: BotContext) -> None:
     """Accept or decline an offer. The button only names the loan: it must be the person's
     own, still approved and not yet listed."""
     pressed = callbacks.decode(update.callback_query.data)
     what, loan_id = (pressed.arg(0), pressed.arg(1)) if pressed else (None, None)
     person = context.person
-    loan = (await run_in_db(_own_loan, person, int(loan_id))
+    loan = (await run_in_db(borrower_loan, borrower=person, loan_id=int(loan_id))
             if what in ("acc", "dec") and (loan_id or "").isdigit() else None)
     if loan is None:
         await answer_button(update, _("This offer is not yours or no longer exists."),

@@ -19,15 +19,16 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.cards import send_loan_card
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import request_signing
 from core.common.errors import ServiceError
+from core.users import selectors as user_selectors
 from core.users.models import TelegramUser
 from core.users.services import (
-    TERMS_VERSION,
     user_record_consent,
     user_record_referral,
     user_referral_code,
@@ -47,27 +48,15 @@ _REF_PAYLOAD = re.compile(r"^ref_([a-z0-9]{4,16})$")
 
 # --- where the person stands --------------------------------------------------------------
 
+# core's onboarding gaps -> the step that asks for each
+_STEP_OF_GAP = {user_selectors.LANGUAGE: LANGUAGE, user_selectors.ROLE: ROLE,
+                user_selectors.TERMS: TERMS, user_selectors.PHONE: PHONE,
+                user_selectors.WALLET: WALLET}
+
+
 def missing_steps(user: TelegramUser) -> list[str]:
-    """The onboarding steps still to do, in order. Choosing a role confirms the language."""
-    missing = []
-    if not (user.is_borrower or user.is_lender):
-        missing += [LANGUAGE, ROLE]
-    if user.consented_at is None or user.terms_version != TERMS_VERSION:
-        missing.append(TERMS)
-    if not user.phone:
-        missing.append(PHONE)
-    if not user.wallet_address:
-        missing.append(WALLET)
-    return missing
-
-
-def missing_text(user: TelegramUser) -> str:
-    """What is still missing, in words (other journeys say it when they need onboarding)."""
-    names = {ROLE: _("your role"), TERMS: _("accepting the terms"),
-             PHONE: _("your phone number"), WALLET: _("a linked wallet")}
-    parts = [names[step] for step in missing_steps(user) if step in names]
-    return _("First let us finish setting up your account. Still missing: %(missing)s. Send "
-             "/start to continue.") % {"missing": ", ".join(parts)}
+    """The onboarding steps still to do, in order (core decides what is missing)."""
+    return [_STEP_OF_GAP[gap] for gap in user_selectors.onboarding_gaps(user=user)]
 
 
 def share_link(code: str) -> str:
@@ -96,8 +85,6 @@ async def start(update: Update, context: BotContext) -> None:
         await run_in_db(user_record_referral, user=person, code=referral.group(1))
     loan = _LOAN_PAYLOAD.match(payload)
     if loan:
-        from bot.journeys.lend import send_loan_card
-
         await send_loan_card(update, context, int(loan.group(1)))
         if not missing_steps(person):
             await save_step(context, END)
