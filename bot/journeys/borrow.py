@@ -78,7 +78,7 @@ def _quote(draft: dict) -> BorrowQuote:
 
 async def borrow(update: Update, context: BotContext) -> None:
     person = context.person
-    await save_step(context, END)
+    save_step(context, END)
     if onboarding_gaps(user=person):
         await say(update, missing_text(person))
         return
@@ -86,7 +86,7 @@ async def borrow(update: Update, context: BotContext) -> None:
         await say(update, _("Your account is frozen; you cannot request a loan now."))
         return
     if not person.is_borrower:
-        await save_step(context, ROLE)
+        save_step(context, ROLE)
         await say(update, _("Your account is set up for lending only. Would you like to "
                             "borrow as well?"), markup=keyboard(
             [button(_("Yes, I want to borrow too"), "borrow", context.session.nonce, "role",
@@ -99,12 +99,12 @@ async def ask_amount(update: Update, context: BotContext) -> None:
     person, language = context.person, context.person.language
     quote = await run_in_db(borrow_quote, user=person)
     if quote.max_principal <= 0:
-        await save_step(context, END)
+        save_step(context, END)
         await say(update, _("You cannot borrow more right now: your verification level allows "
                             "no more than you already owe or have asked for. Repaying raises "
                             "it again; /loans shows your loans."))
         return
-    await save_step(context, AMOUNT, draft={"quote": quote.as_draft()})
+    save_step(context, AMOUNT, draft={"quote": quote.as_draft()})
     await say(update, _("How much would you like to borrow? Type the amount; you can ask for up "
                         "to %(max)s.") % {"max": format_amount(quote.max_principal, language)})
 
@@ -133,7 +133,7 @@ async def amount_chosen(update: Update, context: BotContext, units: int) -> None
             "Please type a smaller amount."))
         return
     draft = {"quote": quote.as_draft(), "amount": units}
-    await save_step(context, TERM, draft=draft)
+    save_step(context, TERM, draft=draft)
     nonce = context.session.nonce
     terms = [button(term_label(n, language), "borrow", nonce, "term", n)
              for n in quote.terms]
@@ -143,7 +143,7 @@ async def amount_chosen(update: Update, context: BotContext, units: int) -> None
 
 
 async def ask_purpose(update: Update, context: BotContext) -> None:
-    await save_step(context, PURPOSE)
+    save_step(context, PURPOSE)
     nonce = context.session.nonce
     purposes = [button(purpose_label(value), "borrow", nonce, "purpose", value)
                 for value in LoanPurpose.values]
@@ -153,7 +153,7 @@ async def ask_purpose(update: Update, context: BotContext) -> None:
 
 
 async def ask_income(update: Update, context: BotContext) -> None:
-    await save_step(context, INCOME)
+    save_step(context, INCOME)
     nonce, language = context.session.nonce, context.person.language
     bands = [[button(income_label(band, language), "borrow", nonce, "income", band)]
              for band in IncomeBand.values]
@@ -164,7 +164,7 @@ async def ask_income(update: Update, context: BotContext) -> None:
 
 
 async def ask_employment(update: Update, context: BotContext) -> None:
-    await save_step(context, EMPLOYMENT)
+    save_step(context, EMPLOYMENT)
     nonce = context.session.nonce
     options = [button(employment_label(value), "borrow", nonce, "job", value)
                for value in Employment.values]
@@ -179,7 +179,7 @@ async def show_summary(update: Update, context: BotContext) -> None:
     quote = _quote(draft)
     units, count = draft["amount"], draft["installments"]
     total, schedule = quote_schedule(quote=quote, principal=units, installments=count)
-    await save_step(context, CONFIRM)
+    save_step(context, CONFIRM)
     nonce = context.session.nonce
     lines = [
         _("Your application:"),
@@ -215,10 +215,10 @@ async def submit(update: Update, context: BotContext) -> None:
                                principal=draft["amount"], installments=draft["installments"],
                                purpose=draft["purpose"])
     except ServiceError as error:
-        await save_step(context, END)
+        save_step(context, END)
         await replace_or_say(update, str(error))
         return
-    await save_step(context, END)
+    save_step(context, END)
     await replace_or_say(update, _("Application #%(loan)s is submitted. Scoring is running: "
                                    "I will send you the result here in a moment.") % {
         "loan": localize_digits(str(loan.pk), person.language)})
@@ -278,7 +278,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
     elif value == "yes":
         await submit(update, context)
     else:
-        await save_step(context, END)
+        save_step(context, END)
         await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to "
                                        "start again."))
 

@@ -51,7 +51,7 @@ async def amount_typed(update: Update, context: BotContext) -> str | None:
 async def _ask_term(update: Update, context: BotContext, units: int) -> None:
     """Moves to TERM itself: the buttons must carry the nonce of the stored step."""
     context.session.draft["amount"] = units
-    await save_step(context, TERM)
+    save_step(context, TERM)
     nonce = context.session.nonce
     language = context.person.language
     terms = [button(ngettext("%(count)s month", "%(count)s months", n)

@@ -266,7 +266,7 @@ async def _type_pressed(update: Update, context: BotContext, what: str, args: tu
         await answer_button(update, refusal_text(refusal), alert=True)
         return
     await answer_button(update)
-    await save_step(context, FUND_AMOUNT, draft={"loan_id": loan.pk})
+    save_step(context, FUND_AMOUNT, draft={"loan_id": loan.pk})
     language = context.person.language
     await say(update, _("How much would you like to lend to loan #%(loan)s? Type the amount, "
                         "up to %(left)s. Send /cancel to stop.") % {
@@ -291,7 +291,7 @@ async def _ambiguous_pressed(update: Update, context: BotContext, what: str,
 
 async def _typed_amount_chosen(update: Update, context: BotContext, units: int) -> None:
     loan_id = context.session.draft.get("loan_id")
-    await save_step(context, END)
+    save_step(context, END)
     loan = await run_in_db(loan_public, loan_id=int(loan_id)) if loan_id else None
     language = context.person.language
     if loan is None or not loan_open_for_funding(loan=loan):

@@ -279,7 +279,7 @@ async def repay_pressed(update: Update, context: BotContext) -> None:
         await request_signing(update, repay_request, user=person, loan=loan,
                               amount=loan.outstanding)
     elif what == "other":
-        await save_step(context, REPAY_AMOUNT, draft={"loan_id": loan.pk})
+        save_step(context, REPAY_AMOUNT, draft={"loan_id": loan.pk})
         await replace_or_say(update, _("Type the amount you would like to repay (up to "
                                        "%(max)s).") % {
             "max": format_amount(loan.outstanding, person.language)})
@@ -304,7 +304,7 @@ async def _ambiguous_amount_pressed(update: Update, context: BotContext,
 
 async def _repay_typed_amount(update: Update, context: BotContext, units: int) -> None:
     view = await run_in_db(_own_view, context.person, int(context.session.draft["loan_id"]))
-    await save_step(context, END)
+    save_step(context, END)
     if view is None:
         await say(update, _("This loan is not yours or no longer exists."))
         return

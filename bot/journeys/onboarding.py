@@ -87,7 +87,7 @@ async def start(update: Update, context: BotContext) -> None:
     if loan:
         await send_loan_card(update, context, int(loan.group(1)))
         if not missing_steps(person):
-            await save_step(context, END)
+            save_step(context, END)
             return
     await continue_onboarding(update, context, welcome_back=not loan)
 
@@ -98,7 +98,7 @@ async def continue_onboarding(update: Update, context: BotContext, *,
     person = context.person
     missing = missing_steps(person)
     if not missing:
-        await save_step(context, END)
+        save_step(context, END)
         if welcome_back:
             code = await run_in_db(user_referral_code, user=person)
             lines = [_("Welcome back, %(name)s! Your account is ready. What would you like to "
@@ -114,7 +114,7 @@ async def continue_onboarding(update: Update, context: BotContext, *,
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
-    await save_step(context, LANGUAGE)
+    save_step(context, LANGUAGE)
     person, nonce = context.person, context.session.nonce
     greeting = _("Hello, %(name)s! I am Lendgram. I help people lend to and borrow from each "
                  "other: the money moves on a blockchain, and you sign every transaction in "
@@ -128,7 +128,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
 
 
 async def ask_role(update: Update, context: BotContext) -> None:
-    await save_step(context, ROLE)
+    save_step(context, ROLE)
     nonce = context.session.nonce
     await say(update, _("What would you like to do? You can do both."), markup=keyboard(
         [button(_("Borrow money"), "onb", nonce, "role", "b"),
@@ -137,7 +137,7 @@ async def ask_role(update: Update, context: BotContext) -> None:
 
 
 async def ask_terms(update: Update, context: BotContext) -> None:
-    await save_step(context, TERMS)
+    save_step(context, TERMS)
     nonce = context.session.nonce
     text = "\n".join([
         _("Our terms, in short:"),
@@ -163,7 +163,7 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
 
 
 async def ask_phone(update: Update, context: BotContext) -> None:
-    await save_step(context, PHONE)
+    save_step(context, PHONE)
     await say_with_keyboard(update, _("Please share your phone number with the button below. "
                                       "It stays private: lenders and other people never see "
                                       "it."))
@@ -177,7 +177,7 @@ async def say_with_keyboard(update: Update, text: str) -> None:
 
 async def ask_wallet(update: Update, context: BotContext) -> None:
     # The signature arrives on the signing page, not in the chat: nothing to wait for here.
-    await save_step(context, END)
+    save_step(context, END)
     await request_signing(update, wallet_link_request, user=context.person, lead=_(
         "Last step: link your wallet. Open the link in your wallet app and sign the message. "
         "I will tell you here as soon as the wallet is linked."))
@@ -244,7 +244,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
             done = _("You accepted the terms.")
         else:
             await answer_button(update)
-            await save_step(context, END)
+            save_step(context, END)
             await replace_or_say(update, _("Without accepting the terms I cannot lend or "
                                            "borrow for you. Nothing else was saved; send /start "
                                            "whenever you change your mind."))

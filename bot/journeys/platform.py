@@ -51,7 +51,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
 async def cancel(update: Update, context: BotContext) -> None:
     """Leaves any conversation, in every state; nothing half-done is kept."""
     if context.session is not None and context.session.step:
-        await save_step(context, END)
+        save_step(context, END)
         await say(update, _("Cancelled. Nothing was saved. /help lists what I can do."))
     else:
         await say(update, _("There is nothing to cancel. /help lists what I can do."))

@@ -22,7 +22,7 @@ BROADCAST_TEXT, BROADCAST_CONFIRM = "admin.broadcast_text", "admin.broadcast_con
 
 async def broadcast_pressed(update: Update, context: BotContext, _target: int | None) -> None:
     await answer_button(update)
-    await save_step(context, BROADCAST_TEXT)
+    save_step(context, BROADCAST_TEXT)
     await say(update, _("Type the message for everyone who uses the bot (at most "
                         "%(count)s characters). You will see a preview before it goes out.")
               % {"count": format_number(BROADCAST_MAX_CHARS, context.person.language)})
@@ -47,7 +47,7 @@ async def broadcast_text_typed(update: Update, context: BotContext) -> str | Non
                   % {"length": format_number(len(text), language),
                      "count": format_number(BROADCAST_MAX_CHARS, language)})
         return None
-    await save_step(context, BROADCAST_CONFIRM, draft={"text": text})
+    save_step(context, BROADCAST_CONFIRM, draft={"text": text})
     reach = await _reachable_count()
     nonce = context.session.nonce
     await say(update, _("Message from the Lendgram team:") + "\n\n" + text)
@@ -78,7 +78,7 @@ async def _confirm(update: Update, context: BotContext, *, send: bool) -> None:
         return
     await answer_button(update)
     text = session.draft["text"]
-    await save_step(context, END)  # the buttons go stale before the copies are queued
+    save_step(context, END)  # the buttons go stale before the copies are queued
     if not send:
         await replace_or_say(update, _("Not sent. Nothing was queued."))
         return

@@ -105,7 +105,7 @@ async def reject_pressed(update: Update, context: BotContext, loan_id: int | Non
                             alert=True)
         return
     await answer_button(update)
-    await save_step(context, REJECT_REASON, draft={"loan_id": loan_id})
+    save_step(context, REJECT_REASON, draft={"loan_id": loan_id})
     await say(update, _("Why do you reject application #%(loan)s? Type the reason: it is kept "
                         "in the loan's history. The borrower is told that a reviewer declined "
                         "it, with the reasons behind their score. /cancel keeps it in review.")

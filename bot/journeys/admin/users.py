@@ -90,7 +90,7 @@ async def _show_user(update: Update, context: BotContext, user_id: int) -> None:
 
 async def find_pressed(update: Update, context: BotContext, _target: int | None) -> None:
     await answer_button(update)
-    await save_step(context, USER_QUERY)
+    save_step(context, USER_QUERY)
     await say(update, _("Who are you looking for? Send a @username, a Telegram id or a "
                         "wallet address."))
 
@@ -131,7 +131,7 @@ async def _ask_freeze_reason(update: Update, context: BotContext, user_id: int, 
             await _show_user(update, context, user_id)
         return
     await answer_button(update)
-    await save_step(context, FREEZE_REASON if freeze else UNFREEZE_REASON,
+    save_step(context, FREEZE_REASON if freeze else UNFREEZE_REASON,
                     draft={"user_id": user_id})
     who = str(found[0])
     await say(update, (_("Why do you freeze %(who)s? Type the reason. A frozen account cannot "
