@@ -10,15 +10,18 @@ before the next update of the chat is handled.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
 from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, CallbackQueryHandler, ExtBot
 
+from bot import callbacks
 from bot.dbcall import in_db
+from bot.replies import answer_button, answer_stale_button
 from core.chat import services as chat_services
 from core.users.models import TelegramUser
 
@@ -122,3 +125,34 @@ def transition(callback: Callback) -> Callback:
         return next_step
 
     return wrapper
+
+
+ButtonCallback = Callable[[Update, BotContext, str], Awaitable[str | None]]
+
+
+def step_button(kind: str, what: str, steps: str | frozenset[str], callback: ButtonCallback, *,
+                valid: Callable[[str, dict], bool] = lambda value, draft: True,
+                ) -> CallbackQueryHandler:
+    """The handler of one button of a conversation step, `kind|nonce|what|value`, routed by
+    its pattern. The one guard for stale and forged presses is here: the nonce must be the
+    session's, the person at one of `steps`, the value `valid` for the draft; otherwise the
+    press gets answer_stale_button and changes nothing. A press that passes is answered (the
+    spinner stops) and `callback(update, context, value)` returns the next step, END, or None
+    (stay)."""
+    steps = frozenset({steps}) if isinstance(steps, str) else steps
+
+    async def pressed(update: Update, context: BotContext) -> None:
+        button = callbacks.decode(update.callback_query.data)
+        session = context.session
+        nonce, value = (button.arg(0), button.arg(2) or "") if button else (None, "")
+        if (session is None or not session.nonce or nonce != session.nonce
+                or session.step not in steps or not valid(value, session.draft)):
+            await answer_stale_button(update)
+            return
+        await answer_button(update)
+        next_step = await callback(update, context, value)
+        if next_step is not None:
+            save_step(context, next_step)
+
+    pattern = rf"^{callbacks.VERSION}\|{re.escape(kind)}\|[^|]*\|{re.escape(what)}(\||$)"
+    return CallbackQueryHandler(pressed, pattern=pattern)

@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.amounts import read_typed_amount
 from bot.cards import missing_text, schedule_lines, send_schedule_chart
-from bot.conversation import END, BotContext, save_step
+from bot.conversation import END, BotContext, save_step, step_button
 from bot.dbcall import run_in_db
 from bot.i18n import (
     format_amount,
@@ -24,7 +24,7 @@ from bot.i18n import (
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.loans.labels import purpose_label, state_label, term_label
@@ -42,6 +42,7 @@ from core.wallets.actions import open_loan_request
 ROLE, AMOUNT, TERM, PURPOSE, INCOME, EMPLOYMENT, CONFIRM = (
     "borrow.role", "borrow.amount", "borrow.term", "borrow.purpose", "borrow.income",
     "borrow.employment", "borrow.confirm")
+KIND = "borrow"
 NOT_SAID = "none"  # the "prefer not to say" button (stored as an empty answer)
 
 
@@ -226,61 +227,62 @@ async def submit(update: Update, context: BotContext) -> None:
 
 # --- buttons ----------------------------------------------------------------------------------
 
-_STEP_OF = {"role": ROLE, "amt": AMOUNT, "term": TERM, "purpose": PURPOSE, "income": INCOME,
-            "job": EMPLOYMENT, "submit": CONFIRM}
+def _amount_value(value: str, draft: dict) -> bool:
+    return value.isdigit() and 0 < int(value) <= 10**15
 
 
-def _valid(what: str, value: str, draft: dict) -> bool:
-    if what == "amt":
-        return value.isdigit() and 0 < int(value) <= 10**15
-    if what == "term":
-        return (value.isdigit() and "amount" in draft
-                and int(value) in BorrowQuote.from_draft(draft["quote"]).terms)
-    if what == "purpose":
-        return value in LoanPurpose.values and "installments" in draft
-    if what == "income":
-        return value in (*IncomeBand.values, NOT_SAID)
-    if what == "job":
-        return value in (*Employment.values, NOT_SAID)
-    return value in {"role": ("b",), "submit": ("yes", "no")}.get(what, ())
+def _term_value(value: str, draft: dict) -> bool:
+    return (value.isdigit() and "amount" in draft
+            and int(value) in BorrowQuote.from_draft(draft["quote"]).terms)
 
 
-async def button_pressed(update: Update, context: BotContext) -> None:
-    pressed = callbacks.decode(update.callback_query.data)
-    session = context.session
-    nonce, what, value = (pressed.arg(0), pressed.arg(1), pressed.arg(2)) if pressed else (
-        None, None, None)
-    if (session is None or not session.nonce or nonce != session.nonce or what not in _STEP_OF
-            or session.step != _STEP_OF[what] or not _valid(what, value or "", session.draft)):
-        await answer_stale_button(update)
-        return
-    await answer_button(update)
-    draft = session.draft
-    if what == "role":
-        context.person = await run_in_db(user_set_roles, user=context.person, borrower=True,
-                                         lender=context.person.is_lender)
-        await ask_amount(update, context)
-    elif what == "amt":
-        await amount_chosen(update, context, int(value))
-    elif what == "term":
-        draft["installments"] = int(value)
-        await ask_purpose(update, context)
-    elif what == "purpose":
-        draft["purpose"] = value
-        await after_purpose(update, context)
-    elif what == "income":
-        draft["income"] = "" if value == NOT_SAID else value
-        await ask_employment(update, context)
-    elif what == "job":
-        await run_in_db(borrower_profile_set, user=context.person, income_band=draft["income"],
-                        employment="" if value == NOT_SAID else value)
-        await show_summary(update, context)
-    elif value == "yes":
+def _purpose_value(value: str, draft: dict) -> bool:
+    return value in LoanPurpose.values and "installments" in draft
+
+
+def _one_of(*values: str):
+    return lambda value, draft: value in values
+
+
+async def role_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.person = await run_in_db(user_set_roles, user=context.person, borrower=True,
+                                     lender=context.person.is_lender)
+    await ask_amount(update, context)
+
+
+async def amount_pressed(update: Update, context: BotContext, value: str) -> None:
+    await amount_chosen(update, context, int(value))
+
+
+async def term_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["installments"] = int(value)
+    await ask_purpose(update, context)
+
+
+async def purpose_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["purpose"] = value
+    await after_purpose(update, context)
+
+
+async def income_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["income"] = "" if value == NOT_SAID else value
+    await ask_employment(update, context)
+
+
+async def job_chosen(update: Update, context: BotContext, value: str) -> None:
+    await run_in_db(borrower_profile_set, user=context.person,
+                    income_band=context.session.draft["income"],
+                    employment="" if value == NOT_SAID else value)
+    await show_summary(update, context)
+
+
+async def submit_chosen(update: Update, context: BotContext, value: str) -> str | None:
+    if value == "yes":
         await submit(update, context)
-    else:
-        save_step(context, END)
-        await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to "
-                                       "start again."))
+        return None
+    await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to start "
+                                   "again."))
+    return END
 
 
 async def buttons_expected(update: Update, context: BotContext) -> None:
@@ -329,7 +331,15 @@ def build_handlers() -> Journey:
         name="borrow",
         handlers=[
             CommandHandler("borrow", borrow),
-            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("borrow")),
+            step_button(KIND, "role", ROLE, role_chosen, valid=_one_of("b")),
+            step_button(KIND, "amt", AMOUNT, amount_pressed, valid=_amount_value),
+            step_button(KIND, "term", TERM, term_chosen, valid=_term_value),
+            step_button(KIND, "purpose", PURPOSE, purpose_chosen, valid=_purpose_value),
+            step_button(KIND, "income", INCOME, income_chosen,
+                        valid=_one_of(*IncomeBand.values, NOT_SAID)),
+            step_button(KIND, "job", EMPLOYMENT, job_chosen,
+                        valid=_one_of(*Employment.values, NOT_SAID)),
+            step_button(KIND, "submit", CONFIRM, submit_chosen, valid=_one_of("yes", "no")),
             CallbackQueryHandler(offer_pressed, pattern=callbacks.pattern("offer")),
         ],
         steps={AMOUNT: amount_typed, **{step: buttons_expected for step in (
