@@ -32,7 +32,7 @@ async def read_typed_amount(update: Update, context: BotContext, *, example: str
         await say(update, invalid_amount_text(parsed, example))
         return None
     if isinstance(parsed, Ambiguous):
-        await save_step(context, context.session.step)  # a fresh nonce: only these buttons
+        save_step(context, context.session.step)  # a fresh nonce: only these buttons
         nonce = context.session.nonce
         first, second = (format_amount(units, language) for units in parsed.readings)
         await say(update, _("Did you mean %(first)s or %(second)s?") % {

@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
-from bot.conversation import steps_stored_with_update
+from bot.conversation import update_sessions
 from bot.dbcall import in_db, run_in_db
 from core.chat import selectors as chat_selectors
 from core.chat import services as chat_services
@@ -80,6 +80,7 @@ class UpdateDispatcher:
     def __init__(self, application: Application, *, owner: str | None = None) -> None:
         self.application = application
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._sessions = update_sessions(application)
         self._draining: dict[int, asyncio.Task] = {}
         self._again: set[int] = set()
         self._sweeper: asyncio.Task | None = None
@@ -154,19 +155,19 @@ class UpdateDispatcher:
     async def _handle(self, update_id: int, payload: dict, chat_id: int, *,
                       last: bool) -> list:
         started = time.monotonic()
-        with steps_stored_with_update() as steps:
-            try:
-                update = Update.de_json(payload, self.application.bot)
-                await self.application.process_update(update)
-            except Exception:
-                # A poison update must not block the chat: it is logged and marked handled.
-                log.exception("update %s could not be handled", update_id)
+        try:
+            update = Update.de_json(payload, self.application.bot)
+            await self.application.process_update(update)
+        except Exception:
+            # A poison update must not block the chat: it is logged and marked handled.
+            log.exception("update %s could not be handled", update_id)
+        session = self._sessions.release(update_id)
         took = time.monotonic() - started
         metrics.update_handled(took)
         if took > SLOW_UPDATE_S:
             log.warning("update %s of chat %s took %.1f s to handle", update_id, chat_id, took)
         following = await _done_and_next(update_id, chat_id, self.owner, last=last,
-                                         session=steps.last)
+                                         session=session.stored() if session else None)
         self.handled += 1
         return following
 

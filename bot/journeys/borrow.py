@@ -7,7 +7,6 @@ listing in the borrower's wallet."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from telegram import Update
@@ -15,8 +14,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.amounts import read_typed_amount
-from bot.charts import PALETTE, Series, stacked_bars_png
-from bot.conversation import END, BotContext, save_step
+from bot.cards import missing_text, schedule_lines, send_schedule_chart
+from bot.conversation import END, BotContext, save_step, step_button
 from bot.dbcall import run_in_db
 from bot.i18n import (
     format_amount,
@@ -25,29 +24,25 @@ from bot.i18n import (
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.journeys.onboarding import missing_steps, missing_text
-from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
-from core.common.queueing import publish
-from core.loans.amortization import ScheduledInstallment, annuity_total_due, build_schedule
 from core.loans.labels import purpose_label, state_label, term_label
-from core.loans.models import Loan, LoanPurpose
-from core.loans.services import ALLOWED_INSTALLMENTS, loan_application_submit, loan_cancel
+from core.loans.models import LoanPurpose
+from core.loans.selectors import borrower_loan
+from core.loans.services import loan_application_submit, loan_cancel
 from core.loans.states import LoanState
-from core.scoring import policy
-from core.scoring.models import BorrowerProfile, Employment, IncomeBand
+from core.scoring.models import Employment, IncomeBand
 from core.scoring.profile import borrower_profile_set
-from core.scoring.selectors import BorrowingLimit, borrowing_limit
-from core.scoring.tasks import score_application
-from core.users.models import TelegramUser
+from core.scoring.quotes import BorrowQuote, borrow_quote, quote_schedule
+from core.users.selectors import onboarding_gaps
 from core.users.services import user_set_roles
 from core.wallets.actions import open_loan_request
 
 ROLE, AMOUNT, TERM, PURPOSE, INCOME, EMPLOYMENT, CONFIRM = (
     "borrow.role", "borrow.amount", "borrow.term", "borrow.purpose", "borrow.income",
     "borrow.employment", "borrow.confirm")
-TERMS_OFFERED = (1, 3, 6, 12, 18, 24)
+KIND = "borrow"
 NOT_SAID = "none"  # the "prefer not to say" button (stored as an empty answer)
 
 
@@ -75,39 +70,24 @@ def employment_label(value: str) -> str:
     }[value]
 
 
-# --- reads, each one unit of database work ------------------------------------------------------
-
-def _limit_and_profile(user: TelegramUser) -> tuple[BorrowingLimit, bool, int]:
-    """The borrowing room, whether the profile was ever declared, and the APR to estimate
-    with: the latest grade's, or (never scored) the highest rate we offer, so the estimate
-    never looks cheaper than the offer can be."""
-    limit = borrowing_limit(user=user)
-    pricing = policy.load_pricing()
-    offered = [terms.apr_bps for grade, terms in pricing.grades.items()
-               if grade not in pricing.refuse_grades]
-    apr = (pricing.grades[limit.grade].apr_bps
-           if limit.grade and limit.grade not in pricing.refuse_grades else max(offered))
-    return limit, BorrowerProfile.objects.filter(user=user).exists(), apr
-
-
-def _terms_for(limit: BorrowingLimit) -> list[int]:
-    longest = limit.max_installments or max(TERMS_OFFERED)
-    return [n for n in TERMS_OFFERED if n in ALLOWED_INSTALLMENTS and n <= longest]
+def _quote(draft: dict) -> BorrowQuote:
+    """The quote computed when the journey asked for the amount, kept in the draft."""
+    return BorrowQuote.from_draft(draft["quote"])
 
 
 # --- /borrow ----------------------------------------------------------------------------------
 
 async def borrow(update: Update, context: BotContext) -> None:
     person = context.person
-    await save_step(context, END)
-    if missing_steps(person):
+    save_step(context, END)
+    if onboarding_gaps(user=person):
         await say(update, missing_text(person))
         return
     if person.is_frozen:
         await say(update, _("Your account is frozen; you cannot request a loan now."))
         return
     if not person.is_borrower:
-        await save_step(context, ROLE)
+        save_step(context, ROLE)
         await say(update, _("Your account is set up for lending only. Would you like to "
                             "borrow as well?"), markup=keyboard(
             [button(_("Yes, I want to borrow too"), "borrow", context.session.nonce, "role",
@@ -118,16 +98,16 @@ async def borrow(update: Update, context: BotContext) -> None:
 
 async def ask_amount(update: Update, context: BotContext) -> None:
     person, language = context.person, context.person.language
-    limit, _declared, _apr = await run_in_db(_limit_and_profile, person)
-    if limit.max_principal <= 0:
-        await save_step(context, END)
+    quote = await run_in_db(borrow_quote, user=person)
+    if quote.max_principal <= 0:
+        save_step(context, END)
         await say(update, _("You cannot borrow more right now: your verification level allows "
                             "no more than you already owe or have asked for. Repaying raises "
                             "it again; /loans shows your loans."))
         return
-    await save_step(context, AMOUNT, draft={})
+    save_step(context, AMOUNT, draft={"quote": quote.as_draft()})
     await say(update, _("How much would you like to borrow? Type the amount; you can ask for up "
-                        "to %(max)s.") % {"max": format_amount(limit.max_principal, language)})
+                        "to %(max)s.") % {"max": format_amount(quote.max_principal, language)})
 
 
 async def amount_typed(update: Update, context: BotContext) -> None:
@@ -141,30 +121,30 @@ async def amount_typed(update: Update, context: BotContext) -> None:
 async def amount_chosen(update: Update, context: BotContext, units: int) -> None:
     """Check the amount against the limits (the same rules scoring applies), then the term."""
     language = context.person.language
-    limit, _declared, _apr = await run_in_db(_limit_and_profile, context.person)
-    if units > limit.max_principal:
-        if limit.grade_max_principal is not None and limit.max_principal < limit.kyc_available:
+    quote = _quote(context.session.draft)
+    if units > quote.max_principal:
+        if quote.capped_by_grade:
             why = _("Your grade %(grade)s allows up to %(max)s per loan.") % {
-                "grade": limit.grade, "max": format_amount(limit.max_principal, language)}
+                "grade": quote.grade, "max": format_amount(quote.max_principal, language)}
         else:
             why = _("Your verification level allows you to borrow up to %(max)s now.") % {
-                "max": format_amount(limit.max_principal, language)}
+                "max": format_amount(quote.max_principal, language)}
         await say(update, _("%(amount)s is more than you can borrow.") % {
             "amount": format_amount(units, language)} + " " + why + " " + _(
             "Please type a smaller amount."))
         return
-    draft = {"amount": units}
-    await save_step(context, TERM, draft=draft)
+    draft = {"quote": quote.as_draft(), "amount": units}
+    save_step(context, TERM, draft=draft)
     nonce = context.session.nonce
     terms = [button(term_label(n, language), "borrow", nonce, "term", n)
-             for n in _terms_for(limit)]
+             for n in quote.terms]
     await replace_or_say(update, _("%(amount)s. Over how many monthly installments would you "
                                    "like to repay?") % {"amount": format_amount(units, language)},
                          markup=keyboard(*[terms[i:i + 3] for i in range(0, len(terms), 3)]))
 
 
 async def ask_purpose(update: Update, context: BotContext) -> None:
-    await save_step(context, PURPOSE)
+    save_step(context, PURPOSE)
     nonce = context.session.nonce
     purposes = [button(purpose_label(value), "borrow", nonce, "purpose", value)
                 for value in LoanPurpose.values]
@@ -174,7 +154,7 @@ async def ask_purpose(update: Update, context: BotContext) -> None:
 
 
 async def ask_income(update: Update, context: BotContext) -> None:
-    await save_step(context, INCOME)
+    save_step(context, INCOME)
     nonce, language = context.session.nonce, context.person.language
     bands = [[button(income_label(band, language), "borrow", nonce, "income", band)]
              for band in IncomeBand.values]
@@ -185,7 +165,7 @@ async def ask_income(update: Update, context: BotContext) -> None:
 
 
 async def ask_employment(update: Update, context: BotContext) -> None:
-    await save_step(context, EMPLOYMENT)
+    save_step(context, EMPLOYMENT)
     nonce = context.session.nonce
     options = [button(employment_label(value), "borrow", nonce, "job", value)
                for value in Employment.values]
@@ -194,33 +174,13 @@ async def ask_employment(update: Update, context: BotContext) -> None:
     await replace_or_say(update, _("What is your work situation?"), markup=keyboard(*rows))
 
 
-def schedule_lines(schedule: list[ScheduledInstallment], language: str) -> list[str]:
-    return [_("%(number)s. %(amount)s (interest %(interest)s)") % {
-        "number": localize_digits(str(item.number), language),
-        "amount": format_amount(item.amount, language),
-        "interest": format_amount(item.interest, language)} for item in schedule]
-
-
-async def send_schedule_chart(update: Update, schedule: list[ScheduledInstallment]) -> None:
-    chart = stacked_bars_png(
-        [Series([item.principal for item in schedule], PALETTE[0]),
-         Series([item.interest for item in schedule], PALETTE[1])],
-        bar_labels=[str(item.number) for item in schedule], unit=10**settings.STABLE_DECIMALS)
-    await update.effective_chat.send_photo(photo=chart, caption=_(
-        "Your installments, one bar each: blue is the loan you pay back, orange is the "
-        "interest."))
-
-
 async def show_summary(update: Update, context: BotContext) -> None:
-    person, language = context.person, context.person.language
+    language = context.person.language
     draft = context.session.draft
-    _limit, _declared, apr = await run_in_db(_limit_and_profile, person)
+    quote = _quote(draft)
     units, count = draft["amount"], draft["installments"]
-    total = annuity_total_due(principal=units, apr_bps=apr, installments=count,
-                              interval_days=settings.LOAN_INTERVAL_DAYS)
-    schedule = build_schedule(principal=units, total_due=total, apr_bps=apr, installments=count,
-                              interval_days=settings.LOAN_INTERVAL_DAYS)
-    await save_step(context, CONFIRM)
+    total, schedule = quote_schedule(quote=quote, principal=units, installments=count)
+    save_step(context, CONFIRM)
     nonce = context.session.nonce
     lines = [
         _("Your application:"),
@@ -229,7 +189,8 @@ async def show_summary(update: Update, context: BotContext) -> None:
         _("Purpose: %(purpose)s") % {"purpose": purpose_label(draft["purpose"])},
         "",
         _("Estimated at %(apr)s a year, you would repay %(total)s:") % {
-            "apr": format_percent_bps(apr, language), "total": format_amount(total, language)},
+            "apr": format_percent_bps(quote.apr_bps, language),
+            "total": format_amount(total, language)},
         *schedule_lines(schedule, language),
         "",
         _("The real rate comes with your offer and depends on your score. Submitting costs "
@@ -242,8 +203,7 @@ async def show_summary(update: Update, context: BotContext) -> None:
 
 
 async def after_purpose(update: Update, context: BotContext) -> None:
-    _limit, declared, _apr = await run_in_db(_limit_and_profile, context.person)
-    if declared:
+    if _quote(context.session.draft).profile_declared:
         await show_summary(update, context)
     else:
         await ask_income(update, context)
@@ -256,74 +216,73 @@ async def submit(update: Update, context: BotContext) -> None:
                                principal=draft["amount"], installments=draft["installments"],
                                purpose=draft["purpose"])
     except ServiceError as error:
-        await save_step(context, END)
+        save_step(context, END)
         await replace_or_say(update, str(error))
         return
-    await save_step(context, END)
+    save_step(context, END)
     await replace_or_say(update, _("Application #%(loan)s is submitted. Scoring is running: "
                                    "I will send you the result here in a moment.") % {
         "loan": localize_digits(str(loan.pk), person.language)})
-    # Eager in tests and scripts; otherwise a worker picks it up within seconds. With the
-    # broker down the loan waits, submitted, for the periodic sweep (core/common/queueing.py).
-    await run_in_db(publish, score_application, loan.pk)
 
 
 # --- buttons ----------------------------------------------------------------------------------
 
-_STEP_OF = {"role": ROLE, "amt": AMOUNT, "term": TERM, "purpose": PURPOSE, "income": INCOME,
-            "job": EMPLOYMENT, "submit": CONFIRM}
+def _amount_value(value: str, draft: dict) -> bool:
+    return value.isdigit() and 0 < int(value) <= 10**15
 
 
-def _valid(what: str, value: str, draft: dict) -> bool:
-    if what == "amt":
-        return value.isdigit() and 0 < int(value) <= 10**15
-    if what == "term":
-        return value.isdigit() and int(value) in TERMS_OFFERED and "amount" in draft
-    if what == "purpose":
-        return value in LoanPurpose.values and "installments" in draft
-    if what == "income":
-        return value in (*IncomeBand.values, NOT_SAID)
-    if what == "job":
-        return value in (*Employment.values, NOT_SAID)
-    return value in {"role": ("b",), "submit": ("yes", "no")}.get(what, ())
+def _term_value(value: str, draft: dict) -> bool:
+    return (value.isdigit() and "amount" in draft
+            and int(value) in BorrowQuote.from_draft(draft["quote"]).terms)
 
 
-async def button_pressed(update: Update, context: BotContext) -> None:
-    pressed = callbacks.decode(update.callback_query.data)
-    session = context.session
-    nonce, what, value = (pressed.arg(0), pressed.arg(1), pressed.arg(2)) if pressed else (
-        None, None, None)
-    if (session is None or not session.nonce or nonce != session.nonce or what not in _STEP_OF
-            or session.step != _STEP_OF[what] or not _valid(what, value or "", session.draft)):
-        await answer_stale_button(update)
-        return
-    await answer_button(update)
-    draft = session.draft
-    if what == "role":
-        context.person = await run_in_db(user_set_roles, user=context.person, borrower=True,
-                                         lender=context.person.is_lender)
-        await ask_amount(update, context)
-    elif what == "amt":
-        await amount_chosen(update, context, int(value))
-    elif what == "term":
-        draft["installments"] = int(value)
-        await ask_purpose(update, context)
-    elif what == "purpose":
-        draft["purpose"] = value
-        await after_purpose(update, context)
-    elif what == "income":
-        draft["income"] = "" if value == NOT_SAID else value
-        await ask_employment(update, context)
-    elif what == "job":
-        await run_in_db(borrower_profile_set, user=context.person, income_band=draft["income"],
-                        employment="" if value == NOT_SAID else value)
-        await show_summary(update, context)
-    elif value == "yes":
+def _purpose_value(value: str, draft: dict) -> bool:
+    return value in LoanPurpose.values and "installments" in draft
+
+
+def _one_of(*values: str):
+    return lambda value, draft: value in values
+
+
+async def role_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.person = await run_in_db(user_set_roles, user=context.person, borrower=True,
+                                     lender=context.person.is_lender)
+    await ask_amount(update, context)
+
+
+async def amount_pressed(update: Update, context: BotContext, value: str) -> None:
+    await amount_chosen(update, context, int(value))
+
+
+async def term_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["installments"] = int(value)
+    await ask_purpose(update, context)
+
+
+async def purpose_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["purpose"] = value
+    await after_purpose(update, context)
+
+
+async def income_chosen(update: Update, context: BotContext, value: str) -> None:
+    context.session.draft["income"] = "" if value == NOT_SAID else value
+    await ask_employment(update, context)
+
+
+async def job_chosen(update: Update, context: BotContext, value: str) -> None:
+    await run_in_db(borrower_profile_set, user=context.person,
+                    income_band=context.session.draft["income"],
+                    employment="" if value == NOT_SAID else value)
+    await show_summary(update, context)
+
+
+async def submit_chosen(update: Update, context: BotContext, value: str) -> str | None:
+    if value == "yes":
         await submit(update, context)
-    else:
-        await save_step(context, END)
-        await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to "
-                                       "start again."))
+        return None
+    await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to start "
+                                   "again."))
+    return END
 
 
 async def buttons_expected(update: Update, context: BotContext) -> None:
@@ -332,17 +291,13 @@ async def buttons_expected(update: Update, context: BotContext) -> None:
 
 # --- the offer's buttons (from the offer_ready notification) ----------------------------------
 
-def _own_loan(user: TelegramUser, loan_id: int) -> Loan | None:
-    return Loan.objects.filter(pk=loan_id, borrower=user).first()
-
-
 async def offer_pressed(update: Update, context: BotContext) -> None:
     """Accept or decline an offer. The button only names the loan: it must be the person's
     own, still approved and not yet listed."""
     pressed = callbacks.decode(update.callback_query.data)
     what, loan_id = (pressed.arg(0), pressed.arg(1)) if pressed else (None, None)
     person = context.person
-    loan = (await run_in_db(_own_loan, person, int(loan_id))
+    loan = (await run_in_db(borrower_loan, borrower=person, loan_id=int(loan_id))
             if what in ("acc", "dec") and (loan_id or "").isdigit() else None)
     if loan is None:
         await answer_button(update, _("This offer is not yours or no longer exists."),
@@ -376,7 +331,15 @@ def build_handlers() -> Journey:
         name="borrow",
         handlers=[
             CommandHandler("borrow", borrow),
-            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("borrow")),
+            step_button(KIND, "role", ROLE, role_chosen, valid=_one_of("b")),
+            step_button(KIND, "amt", AMOUNT, amount_pressed, valid=_amount_value),
+            step_button(KIND, "term", TERM, term_chosen, valid=_term_value),
+            step_button(KIND, "purpose", PURPOSE, purpose_chosen, valid=_purpose_value),
+            step_button(KIND, "income", INCOME, income_chosen,
+                        valid=_one_of(*IncomeBand.values, NOT_SAID)),
+            step_button(KIND, "job", EMPLOYMENT, job_chosen,
+                        valid=_one_of(*Employment.values, NOT_SAID)),
+            step_button(KIND, "submit", CONFIRM, submit_chosen, valid=_one_of("yes", "no")),
             CallbackQueryHandler(offer_pressed, pattern=callbacks.pattern("offer")),
         ],
         steps={AMOUNT: amount_typed, **{step: buttons_expected for step in (

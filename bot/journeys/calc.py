@@ -8,18 +8,17 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot import callbacks
 from bot.amounts import read_typed_amount
-from bot.conversation import END, BotContext, save_step, transition
+from bot.conversation import END, BotContext, save_step, step_button, transition
 from bot.i18n import (
     format_amount,
     format_number,
     format_percent_bps,
 )
 from bot.journeys import Journey
-from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
+from bot.replies import button, keyboard, replace_or_say, say
 from core.loans.amortization import annuity_total_due
 
 AMOUNT, TERM = "calc.amount", "calc.term"
@@ -51,7 +50,7 @@ async def amount_typed(update: Update, context: BotContext) -> str | None:
 async def _ask_term(update: Update, context: BotContext, units: int) -> None:
     """Moves to TERM itself: the buttons must carry the nonce of the stored step."""
     context.session.draft["amount"] = units
-    await save_step(context, TERM)
+    save_step(context, TERM)
     nonce = context.session.nonce
     language = context.person.language
     terms = [button(ngettext("%(count)s month", "%(count)s months", n)
@@ -67,25 +66,21 @@ async def term_typed(update: Update, context: BotContext) -> None:
                         "send /cancel."))
 
 
-@transition
-async def button_pressed(update: Update, context: BotContext) -> str | None:
-    """Buttons name a choice; the conversation in the database decides whether it counts."""
-    pressed = callbacks.decode(update.callback_query.data)
-    session = context.session
-    nonce, what, value = (pressed.arg(0), pressed.arg(1), pressed.arg(2)) if pressed else (
-        None, None, None)
-    expected_step = {"amt": AMOUNT, "term": TERM}.get(what or "")
-    number = int(value) if (value or "").isdigit() else 0
-    valid = (0 < number <= 10**15) if what == "amt" else (
-        number in TERMS and isinstance(session.draft.get("amount") if session else None, int))
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step != expected_step or not valid):
-        await answer_stale_button(update)
-        return None
-    await answer_button(update)
-    if what == "amt":
-        return await _ask_term(update, context, number)
-    installments, units = number, session.draft["amount"]
+def _amount_value(value: str, draft: dict) -> bool:
+    return value.isdigit() and 0 < int(value) <= 10**15
+
+
+def _term_value(value: str, draft: dict) -> bool:
+    return value.isdigit() and int(value) in TERMS and isinstance(draft.get("amount"), int)
+
+
+async def amount_pressed(update: Update, context: BotContext, value: str) -> None:
+    """One reading of an amount that read two ways."""
+    await _ask_term(update, context, int(value))
+
+
+async def term_chosen(update: Update, context: BotContext, value: str) -> str:
+    installments, units = int(value), context.session.draft["amount"]
     language = context.person.language
     total = annuity_total_due(principal=units, apr_bps=EXAMPLE_APR_BPS,
                               installments=installments,
@@ -119,7 +114,8 @@ def build_handlers() -> Journey:
         name="calc",
         handlers=[
             CommandHandler("calc", start_calc),
-            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern("calc")),
+            step_button("calc", "amt", AMOUNT, amount_pressed, valid=_amount_value),
+            step_button("calc", "term", TERM, term_chosen, valid=_term_value),
         ],
         steps={AMOUNT: amount_typed, TERM: term_typed},
         commands=[("calc", gettext_lazy("estimate the repayments of a loan"))],

@@ -10,47 +10,42 @@ fund it. Only the ambiguous-amount buttons belong to a conversation and carry it
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
-
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.amounts import pressed_reading, read_typed_amount
+from bot.cards import card_data, send_loan_card
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
     format_amount,
-    format_date,
     format_number,
     format_percent_bps,
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.journeys.loans import progress_bar
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
-from bot.signing import request_signing
-from core.loans.labels import purpose_label, term_label
+from bot.signing import offer_signing
+from core.common.errors import ServiceError
+from core.loans import funding
+from core.loans.funding import FundingRefused, funding_refusal, loan_open_for_funding
+from core.loans.labels import term_label
 from core.loans.market import (
     ANY,
     GRADES,
     MAX_PAGE,
     MarketFilter,
     MarketPage,
-    fund_presets,
     loan_public,
     open_loans_page,
 )
 from core.loans.models import Loan
-from core.loans.states import OPEN_FOR_FUNDING, LoanState
-from core.users.models import TelegramUser
-from core.users.services import TERMS_VERSION
 from core.wallets.actions import fund_request
 
-S = LoanState
 FUND_AMOUNT = "lend.amount"
 KIND = "lend"
 
@@ -80,97 +75,6 @@ def amount_filter_label(code: str, language: str) -> str:
 
 def grade_filter_label(code: str) -> str:
     return _("any grade") if code == ANY else _("grade %(grade)s") % {"grade": code}
-
-
-def closed_label(state: str) -> str:
-    """Why a loan takes no more funding, in a lender's words."""
-    return {
-        S.FUNDED: _("it is fully funded"), S.ACTIVE: _("it is fully funded and running"),
-        S.LATE: _("it is running, with a late installment"),
-        S.REPAID: _("it has been repaid"), S.EXPIRED: _("its funding deadline passed"),
-        S.CANCELLED: _("the borrower cancelled it"), S.DEFAULTED: _("it has defaulted"),
-    }.get(state, _("it is not open for funding"))
-
-
-def share_url(loan: Loan, language: str) -> str:
-    """Telegram's share sheet with the loan's deep link (opens the bot at this card)."""
-    deep_link = f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start=loan_{loan.pk}"
-    text = _("Loan #%(loan)s on Lendgram: %(amount)s, grade %(grade)s, %(apr)s a year.") % {
-        "loan": _number(loan.pk, language), "amount": format_amount(loan.principal, language),
-        "grade": loan.grade, "apr": format_percent_bps(loan.apr_bps or 0, language)}
-    return "https://t.me/share/url?" + urlencode({"url": deep_link, "text": text},
-                                                 quote_via=quote)
-
-
-def web_url(loan: Loan) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/loans/{loan.pk}/"
-
-
-def is_open(loan: Loan) -> bool:
-    return loan.state in OPEN_FOR_FUNDING and loan.left_to_fund > 0
-
-
-def card_text(loan: Loan, language: str) -> str:
-    percent = loan.funded_amount * 100 // loan.principal
-    lines = [
-        _("Loan #%(loan)s · grade %(grade)s") % {"loan": _number(loan.pk, language),
-                                                 "grade": loan.grade},
-        _("%(amount)s at %(apr)s a year, %(term)s") % {
-            "amount": format_amount(loan.principal, language),
-            "apr": format_percent_bps(loan.apr_bps or 0, language),
-            "term": term_label(loan.installments, language)},
-        _("Purpose: %(purpose)s") % {"purpose": purpose_label(loan.purpose)},
-        _("Lenders get back %(total)s in all, less the platform fee and the backstop premium "
-          "on the interest.") % {"total": format_amount(loan.total_due or 0, language)},
-        _("Funded: %(funded)s of %(amount)s %(bar)s %(percent)s%%") % {
-            "funded": format_amount(loan.funded_amount, language),
-            "amount": format_amount(loan.principal, language),
-            "bar": progress_bar(loan.funded_amount, loan.principal),
-            "percent": _number(percent, language)},
-    ]
-    if is_open(loan):
-        lines.append(_("Left to fund: %(left)s") % {
-            "left": format_amount(loan.left_to_fund, language)})
-        if loan.funding_deadline:
-            lines.append(_("Funding closes on %(date)s.") % {
-                "date": format_date(loan.funding_deadline, language)})
-    else:
-        lines.append(_("No more funding: %(why)s.") % {"why": closed_label(loan.state)})
-    return "\n".join(lines)
-
-
-def card_markup(loan: Loan, presets: list[int], language: str) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
-    if is_open(loan) and presets:
-        *round_amounts, everything = presets
-        if round_amounts:
-            rows.append([button(_("Lend %(amount)s") % {
-                "amount": format_amount(units, language)}, KIND, "fund", loan.pk, units)
-                for units in round_amounts])
-        rows.append([button(_("Lend all that is left: %(amount)s") % {
-            "amount": format_amount(everything, language)}, KIND, "fund", loan.pk, everything)])
-        rows.append([button(_("Another amount"), KIND, "type", loan.pk)])
-    rows.append([InlineKeyboardButton(_("Share"), url=share_url(loan, language)),
-                 InlineKeyboardButton(_("Web page"), url=web_url(loan))])
-    rows.append([button(_("All open loans"), KIND, "ls", ANY, ANY, ANY, 1)])
-    return InlineKeyboardMarkup(rows)
-
-
-def _card_data(loan_id: int) -> tuple[Loan | None, list[int]]:
-    loan = loan_public(loan_id=loan_id)
-    return loan, fund_presets(loan=loan) if loan is not None and is_open(loan) else []
-
-
-async def send_loan_card(update: Update, context: BotContext, loan_id: int) -> None:
-    """A loan's card as a new message (the /start loan_<id> deep link lands here too)."""
-    language = context.person.language
-    loan, presets = await run_in_db(_card_data, loan_id)
-    if loan is None:
-        await say(update, _("I could not find loan #%(loan)s among the listed loans. Send "
-                            "/lend to see the loans open for funding.") % {
-            "loan": _number(loan_id, language)})
-        return
-    await say(update, card_text(loan, language), markup=card_markup(loan, presets, language))
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -304,26 +208,28 @@ async def _card_pressed(update: Update, context: BotContext, what: str, args: tu
     await send_loan_card(update, context, loan_id)
 
 
-def may_fund(person: TelegramUser) -> str | None:
-    """Why this person cannot fund loans yet (None: they may ask core to build a request)."""
-    if not person.is_lender:
-        return _("Funding loans is for lenders. Send /settings to add the lender role to your "
-                 "account.")
-    if person.consented_at is None or person.terms_version != TERMS_VERSION:
-        return _("Please accept the terms first: send /start.")
-    return None
+def refusal_text(reason: str) -> str:
+    """Why core refuses this funding, in the bot's words (with the command that helps)."""
+    return {
+        funding.NOT_LENDER: _("Funding loans is for lenders. Send /settings to add the lender "
+                              "role to your account."),
+        funding.TERMS_NOT_ACCEPTED: _("Please accept the terms first: send /start."),
+        funding.OWN_LOAN: _("You cannot fund your own loan."),
+        funding.NOT_OPEN: _("This loan is not open for funding."),
+        funding.DEADLINE_PASSED: _("The funding deadline of this loan has passed."),
+    }[reason]
 
 
 async def _fund_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
     loan_id = _loan_id(args)
     units = int(args[1]) if loan_id is not None and len(args) == 2 and args[1].isdigit() else 0
-    loan, presets = await run_in_db(_card_data, loan_id) if units else (None, [])
+    loan, presets = await run_in_db(card_data, loan_id) if units else (None, [])
     if loan is None:
         await answer_button(update, _("This loan is not listed for funding."), alert=True)
         return
-    refusal = may_fund(context.person)
-    if refusal:
-        await answer_button(update, refusal, alert=True)
+    refusal = funding_refusal(lender=context.person, loan=loan)
+    if refusal not in (None, funding.NOT_OPEN):
+        await answer_button(update, refusal_text(refusal), alert=True)
         return
     if units not in presets:
         # The loan moved on since the card was sent (or the button was made up).
@@ -337,22 +243,30 @@ async def _fund_pressed(update: Update, context: BotContext, what: str, args: tu
 
 async def _offer_funding(update: Update, context: BotContext, loan: Loan, units: int,
                          lead: str = "") -> None:
-    await request_signing(update, fund_request, user=context.person, loan=loan, amount=units,
-                          lead=lead)
+    try:
+        request, token = await run_in_db(fund_request, user=context.person, loan=loan,
+                                         amount=units)
+    except FundingRefused as refused:
+        await say(update, refusal_text(refused.reason))
+        return
+    except ServiceError as error:
+        await say(update, str(error))
+        return
+    await offer_signing(update, request, token, lead=lead)
 
 
 async def _type_pressed(update: Update, context: BotContext, what: str, args: tuple) -> None:
     loan_id = _loan_id(args)
-    loan, _presets = await run_in_db(_card_data, loan_id) if loan_id is not None else (None, [])
-    if loan is None or not is_open(loan):
+    loan, _presets = await run_in_db(card_data, loan_id) if loan_id is not None else (None, [])
+    if loan is None or not loan_open_for_funding(loan=loan):
         await answer_button(update, _("This loan is not listed for funding."), alert=True)
         return
-    refusal = may_fund(context.person)
-    if refusal:
-        await answer_button(update, refusal, alert=True)
+    refusal = funding_refusal(lender=context.person, loan=loan)
+    if refusal is not None:
+        await answer_button(update, refusal_text(refusal), alert=True)
         return
     await answer_button(update)
-    await save_step(context, FUND_AMOUNT, draft={"loan_id": loan.pk})
+    save_step(context, FUND_AMOUNT, draft={"loan_id": loan.pk})
     language = context.person.language
     await say(update, _("How much would you like to lend to loan #%(loan)s? Type the amount, "
                         "up to %(left)s. Send /cancel to stop.") % {
@@ -377,10 +291,10 @@ async def _ambiguous_pressed(update: Update, context: BotContext, what: str,
 
 async def _typed_amount_chosen(update: Update, context: BotContext, units: int) -> None:
     loan_id = context.session.draft.get("loan_id")
-    await save_step(context, END)
+    save_step(context, END)
     loan = await run_in_db(loan_public, loan_id=int(loan_id)) if loan_id else None
     language = context.person.language
-    if loan is None or not is_open(loan):
+    if loan is None or not loan_open_for_funding(loan=loan):
         await say(update, _("This loan is no longer open for funding. Send /lend to see the "
                             "loans that are."))
         return
@@ -406,4 +320,4 @@ def build_handlers() -> Journey:
     )
 
 
-__all__ = ["build_handlers", "card_text", "send_loan_card", "share_url"]
+__all__ = ["build_handlers"]

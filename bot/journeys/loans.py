@@ -18,6 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.amounts import pressed_reading, read_typed_amount
+from bot.cards import progress_bar, schedule_lines, send_schedule_chart
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.i18n import (
@@ -28,14 +29,19 @@ from bot.i18n import (
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.journeys.borrow import schedule_lines, send_schedule_chart
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from bot.signing import request_signing
 from core.common.errors import ServiceError
 from core.loans.amortization import ScheduledInstallment, build_schedule
 from core.loans.labels import purpose_label, state_label, term_label
 from core.loans.models import Installment, Loan
-from core.loans.selectors import borrower_loans, loan_amount_to_next_due, loan_next_installment
+from core.loans.selectors import (
+    borrower_loan,
+    borrower_loans,
+    loan_amount_to_next_due,
+    loan_installments,
+    loan_next_installment,
+)
 from core.loans.services import loan_cancel
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
 from core.users.models import TelegramUser
@@ -59,7 +65,7 @@ class LoanView:
 def _view(loan: Loan) -> LoanView:
     return LoanView(loan=loan, next_due=loan_next_installment(loan=loan),
                     next_amount=loan_amount_to_next_due(loan=loan),
-                    schedule=list(loan.schedule.order_by("number")))
+                    schedule=loan_installments(loan=loan))
 
 
 def _views(user: TelegramUser) -> list[LoanView]:
@@ -67,16 +73,11 @@ def _views(user: TelegramUser) -> list[LoanView]:
 
 
 def _own_view(user: TelegramUser, loan_id: int) -> LoanView | None:
-    loan = Loan.objects.filter(pk=loan_id, borrower=user).first()
+    loan = borrower_loan(borrower=user, loan_id=loan_id)
     return _view(loan) if loan is not None else None
 
 
 # --- what a loan looks like in the chat -------------------------------------------------------
-
-def progress_bar(part: int, whole: int, width: int = 10) -> str:
-    filled = min(width, part * width // whole) if whole > 0 else 0
-    return "▓" * filled + "░" * (width - filled)
-
 
 def loan_text(view: LoanView, language: str) -> str:
     loan = view.loan
@@ -278,7 +279,7 @@ async def repay_pressed(update: Update, context: BotContext) -> None:
         await request_signing(update, repay_request, user=person, loan=loan,
                               amount=loan.outstanding)
     elif what == "other":
-        await save_step(context, REPAY_AMOUNT, draft={"loan_id": loan.pk})
+        save_step(context, REPAY_AMOUNT, draft={"loan_id": loan.pk})
         await replace_or_say(update, _("Type the amount you would like to repay (up to "
                                        "%(max)s).") % {
             "max": format_amount(loan.outstanding, person.language)})
@@ -303,7 +304,7 @@ async def _ambiguous_amount_pressed(update: Update, context: BotContext,
 
 async def _repay_typed_amount(update: Update, context: BotContext, units: int) -> None:
     view = await run_in_db(_own_view, context.person, int(context.session.draft["loan_id"]))
-    await save_step(context, END)
+    save_step(context, END)
     if view is None:
         await say(update, _("This loan is not yours or no longer exists."))
         return
@@ -326,4 +327,4 @@ def build_handlers() -> Journey:
     )
 
 
-__all__ = ["LoanView", "build_handlers", "loan_text", "progress_bar"]
+__all__ = ["LoanView", "build_handlers", "loan_text"]

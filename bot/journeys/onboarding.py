@@ -19,15 +19,16 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.cards import send_loan_card
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from bot.signing import request_signing
 from core.common.errors import ServiceError
+from core.users import selectors as user_selectors
 from core.users.models import TelegramUser
 from core.users.services import (
-    TERMS_VERSION,
     user_record_consent,
     user_record_referral,
     user_referral_code,
@@ -47,27 +48,15 @@ _REF_PAYLOAD = re.compile(r"^ref_([a-z0-9]{4,16})$")
 
 # --- where the person stands --------------------------------------------------------------
 
+# core's onboarding gaps -> the step that asks for each
+_STEP_OF_GAP = {user_selectors.LANGUAGE: LANGUAGE, user_selectors.ROLE: ROLE,
+                user_selectors.TERMS: TERMS, user_selectors.PHONE: PHONE,
+                user_selectors.WALLET: WALLET}
+
+
 def missing_steps(user: TelegramUser) -> list[str]:
-    """The onboarding steps still to do, in order. Choosing a role confirms the language."""
-    missing = []
-    if not (user.is_borrower or user.is_lender):
-        missing += [LANGUAGE, ROLE]
-    if user.consented_at is None or user.terms_version != TERMS_VERSION:
-        missing.append(TERMS)
-    if not user.phone:
-        missing.append(PHONE)
-    if not user.wallet_address:
-        missing.append(WALLET)
-    return missing
-
-
-def missing_text(user: TelegramUser) -> str:
-    """What is still missing, in words (other journeys say it when they need onboarding)."""
-    names = {ROLE: _("your role"), TERMS: _("accepting the terms"),
-             PHONE: _("your phone number"), WALLET: _("a linked wallet")}
-    parts = [names[step] for step in missing_steps(user) if step in names]
-    return _("First let us finish setting up your account. Still missing: %(missing)s. Send "
-             "/start to continue.") % {"missing": ", ".join(parts)}
+    """The onboarding steps still to do, in order (core decides what is missing)."""
+    return [_STEP_OF_GAP[gap] for gap in user_selectors.onboarding_gaps(user=user)]
 
 
 def share_link(code: str) -> str:
@@ -96,11 +85,9 @@ async def start(update: Update, context: BotContext) -> None:
         await run_in_db(user_record_referral, user=person, code=referral.group(1))
     loan = _LOAN_PAYLOAD.match(payload)
     if loan:
-        from bot.journeys.lend import send_loan_card
-
         await send_loan_card(update, context, int(loan.group(1)))
         if not missing_steps(person):
-            await save_step(context, END)
+            save_step(context, END)
             return
     await continue_onboarding(update, context, welcome_back=not loan)
 
@@ -111,7 +98,7 @@ async def continue_onboarding(update: Update, context: BotContext, *,
     person = context.person
     missing = missing_steps(person)
     if not missing:
-        await save_step(context, END)
+        save_step(context, END)
         if welcome_back:
             code = await run_in_db(user_referral_code, user=person)
             lines = [_("Welcome back, %(name)s! Your account is ready. What would you like to "
@@ -127,7 +114,7 @@ async def continue_onboarding(update: Update, context: BotContext, *,
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
-    await save_step(context, LANGUAGE)
+    save_step(context, LANGUAGE)
     person, nonce = context.person, context.session.nonce
     greeting = _("Hello, %(name)s! I am Lendgram. I help people lend to and borrow from each "
                  "other: the money moves on a blockchain, and you sign every transaction in "
@@ -141,7 +128,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
 
 
 async def ask_role(update: Update, context: BotContext) -> None:
-    await save_step(context, ROLE)
+    save_step(context, ROLE)
     nonce = context.session.nonce
     await say(update, _("What would you like to do? You can do both."), markup=keyboard(
         [button(_("Borrow money"), "onb", nonce, "role", "b"),
@@ -150,7 +137,7 @@ async def ask_role(update: Update, context: BotContext) -> None:
 
 
 async def ask_terms(update: Update, context: BotContext) -> None:
-    await save_step(context, TERMS)
+    save_step(context, TERMS)
     nonce = context.session.nonce
     text = "\n".join([
         _("Our terms, in short:"),
@@ -176,7 +163,7 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
 
 
 async def ask_phone(update: Update, context: BotContext) -> None:
-    await save_step(context, PHONE)
+    save_step(context, PHONE)
     await say_with_keyboard(update, _("Please share your phone number with the button below. "
                                       "It stays private: lenders and other people never see "
                                       "it."))
@@ -190,7 +177,7 @@ async def say_with_keyboard(update: Update, text: str) -> None:
 
 async def ask_wallet(update: Update, context: BotContext) -> None:
     # The signature arrives on the signing page, not in the chat: nothing to wait for here.
-    await save_step(context, END)
+    save_step(context, END)
     await request_signing(update, wallet_link_request, user=context.person, lead=_(
         "Last step: link your wallet. Open the link in your wallet app and sign the message. "
         "I will tell you here as soon as the wallet is linked."))
@@ -257,7 +244,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
             done = _("You accepted the terms.")
         else:
             await answer_button(update)
-            await save_step(context, END)
+            save_step(context, END)
             await replace_or_say(update, _("Without accepting the terms I cannot lend or "
                                            "borrow for you. Nothing else was saved; send /start "
                                            "whenever you change your mind."))

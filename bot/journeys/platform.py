@@ -10,30 +10,19 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.cards import language_keyboard, send_help
 from bot.conversation import END, BotContext, save_step
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, replace_or_say, say
 from core.common.errors import ServiceError
 from core.users.services import user_set_language
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 
-def language_keyboard():
-    codes = list(LANGUAGE_NAMES)
-    rows = [codes[i:i + 2] for i in range(0, len(codes), 2)]
-    return keyboard(*[[button(LANGUAGE_NAMES[code], "lang", code) for code in row]
-                      for row in rows])
-
-
 async def help_command(update: Update, context: BotContext) -> None:
-    """Every journey's commands, from the same registry as the bot's command menu."""
-    journeys: list[Journey] = context.application.bot_data.get("journeys", [])
-    lines = [_("Here is what I can do:")]
-    lines += [f"/{command} — {description}"
-              for journey in journeys for command, description in journey.commands]
-    await say(update, "\n".join(lines))
+    await send_help(update, context)
 
 
 async def language(update: Update, context: BotContext) -> None:
@@ -62,7 +51,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
 async def cancel(update: Update, context: BotContext) -> None:
     """Leaves any conversation, in every state; nothing half-done is kept."""
     if context.session is not None and context.session.step:
-        await save_step(context, END)
+        save_step(context, END)
         await say(update, _("Cancelled. Nothing was saved. /help lists what I can do."))
     else:
         await say(update, _("There is nothing to cancel. /help lists what I can do."))

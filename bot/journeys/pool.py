@@ -157,7 +157,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
         return
     if what == "dep":
         await answer_button(update)
-        await save_step(context, DEPOSIT)
+        save_step(context, DEPOSIT)
         await say(update, _("How much would you like to deposit? Your wallet holds %(balance)s. "
                             "Send /cancel to stop.") % {
             "balance": format_amount(position.wallet_balance, language)})
@@ -174,7 +174,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
                     shares=position.redeemable_shares, ready=True)
     else:
         await answer_button(update)
-        await save_step(context, WITHDRAW)
+        save_step(context, WITHDRAW)
         await say(update, _("How much would you like to withdraw? Up to %(amount)s. After you "
                             "ask, the cooldown starts. Send /cancel to stop.") % {
             "amount": format_amount(position.assets, language)})
@@ -211,14 +211,14 @@ async def _amount_chosen(update: Update, context: BotContext, units: int) -> Non
                                 "send /cancel.") % {
                 "balance": format_amount(position.wallet_balance, language)})
             return
-        await save_step(context, END)
+        save_step(context, END)
         await request_signing(update, pool_deposit_request, user=person, amount=units)
         return
     if units > position.assets:
         await say(update, _("Your position is %(amount)s. Type that much or less, or send "
                             "/cancel.") % {"amount": format_amount(position.assets, language)})
         return
-    await save_step(context, END)
+    save_step(context, END)
     await request_signing(update, pool_withdraw_request, user=person,
                 shares=pool_shares_for(position=position, assets=units), ready=False)
 

@@ -23,8 +23,8 @@ from bot.journeys import Journey
 from bot.replies import answer_button, button, say
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
-from core.loans.models import Loan
 from core.loans.portfolio import Holding, Portfolio, lender_portfolio
+from core.loans.selectors import loan_get
 from core.loans.states import LoanState
 from core.wallets.actions import claim_request, refund_request
 
@@ -130,10 +130,6 @@ async def portfolio_command(update: Update, context: BotContext) -> None:
         "is ready to collect, blue is principal still owed to you, grey waits for drawdown."))
 
 
-def _loan(loan_id: int) -> Loan | None:
-    return Loan.objects.filter(pk=loan_id).first()
-
-
 async def button_pressed(update: Update, context: BotContext) -> None:
     pressed = callbacks.decode(update.callback_query.data)
     what = pressed.arg(0) if pressed else None
@@ -141,7 +137,7 @@ async def button_pressed(update: Update, context: BotContext) -> None:
     if what == "claim" and len(pressed.args) == 1:
         action, kwargs = claim_request, {"user": person}
     elif what == "refund" and (pressed.arg(1) or "").isdigit() and len(pressed.arg(1)) <= 12:
-        loan = await run_in_db(_loan, int(pressed.arg(1)))
+        loan = await run_in_db(loan_get, loan_id=int(pressed.arg(1)))
         if loan is None:
             await answer_button(update, _("You have nothing to take back from this loan."),
                                 alert=True)

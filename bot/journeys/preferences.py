@@ -14,10 +14,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
+from bot.cards import language_keyboard
 from bot.conversation import BotContext
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
-from bot.journeys.platform import language_keyboard
 from bot.replies import answer_button, button, replace_or_say, say
 from core.common.errors import ServiceError
 from core.users.models import TelegramUser

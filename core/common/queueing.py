@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task, current_app
+from celery import Signature, Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -20,7 +20,7 @@ PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                  "interval_max": 0.2}
 
 
-def publish(task: Task, *args: Any, **kwargs: Any) -> bool:
+def publish(task: Task | Signature, *args: Any, **kwargs: Any) -> bool:
     """Send the task now; False (logged) when the broker cannot take it."""
     try:
         task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY)

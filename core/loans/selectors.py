@@ -54,3 +54,17 @@ def loan_amount_to_next_due(*, loan: Loan) -> int:
     """What clears the next unpaid installment, counting any partial payment already made."""
     item = loan_next_installment(loan=loan)
     return item.cumulative_due - loan.repaid_amount if item is not None else 0
+
+
+def loan_get(*, loan_id: int) -> Loan | None:
+    return Loan.objects.filter(pk=loan_id).first()
+
+
+def borrower_loan(*, borrower: TelegramUser, loan_id: int) -> Loan | None:
+    """The borrower's own loan, or None (someone else's loan is as good as none)."""
+    return Loan.objects.filter(pk=loan_id, borrower=borrower).first()
+
+
+def loan_installments(*, loan: Loan) -> list:
+    """The stored schedule (empty until drawdown), first installment first."""
+    return list(loan.schedule.order_by("number"))

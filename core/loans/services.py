@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
+from core.common.queueing import publish_by_name_after_commit
 from core.ledger import postings
 from core.loans import amortization
 from core.loans.batch import LoanBatch
@@ -31,6 +32,7 @@ from core.users.selectors import kyc_tier_limit
 
 S = LoanState
 ALLOWED_INSTALLMENTS = (1, 2, 3, 4, 6, 9, 12, 18, 24)
+SCORE_APPLICATION = "scoring.score_application"  # a task of scoring, above loans: by name
 
 
 class IllegalTransition(ServiceError):
@@ -117,10 +119,16 @@ def loan_submit(*, loan: Loan, actor: TelegramUser) -> Loan:
 def loan_application_submit(*, borrower: TelegramUser, principal: int, installments: int,
                             purpose: str) -> Loan:
     """A borrower's application in one step (the chat's summary was the draft): created
-    within the limits and submitted for scoring, or nothing at all."""
-    loan = loan_request_create(borrower=borrower, principal=principal,
-                               installments=installments, purpose=purpose)
-    return loan_submit(loan=loan, actor=borrower)
+    within the limits and submitted, or nothing at all; scoring is queued once it is
+    committed."""
+    with transaction.atomic():
+        loan = loan_request_create(borrower=borrower, principal=principal,
+                                   installments=installments, purpose=purpose)
+        loan = loan_submit(loan=loan, actor=borrower)
+        # After the commit, so the worker finds the loan. With the broker down the loan
+        # waits, submitted, for scoring's periodic sweep.
+        publish_by_name_after_commit(SCORE_APPLICATION, loan.pk)
+    return loan
 
 
 def loan_record_offer(

@@ -15,6 +15,9 @@ class KycTier(models.IntegerChoices):
     ENHANCED = 3, "3 - enhanced due diligence"
 
 
+TERMS_VERSION = "2026-11"  # the terms a person accepts now; an older consent must be renewed
+
+
 class TelegramUser(TimeStampedModel):
     telegram_id = models.BigIntegerField(unique=True)
     username = models.CharField(max_length=64, blank=True, db_index=True)

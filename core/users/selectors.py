@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from core.users.models import TelegramUser
+from core.users.models import TERMS_VERSION, TelegramUser
+
+# The onboarding steps, in the order a person is asked for them.
+LANGUAGE, ROLE, TERMS, PHONE, WALLET = "language", "role", "terms", "phone", "wallet"
 
 
 def users_reachable():
     """People the bot can still write to (Telegram has not refused them for good)."""
     return TelegramUser.objects.filter(unreachable_since__isnull=True)
+
+
+def onboarding_gaps(*, user: TelegramUser) -> list[str]:
+    """The onboarding steps still to do, in order. Choosing a role confirms the language."""
+    gaps = []
+    if not (user.is_borrower or user.is_lender):
+        gaps += [LANGUAGE, ROLE]
+    if user.consented_at is None or user.terms_version != TERMS_VERSION:
+        gaps.append(TERMS)
+    if not user.phone:
+        gaps.append(PHONE)
+    if not user.wallet_address:
+        gaps.append(WALLET)
+    return gaps
+
+
+def user_get(*, user_id: int) -> TelegramUser | None:
+    return TelegramUser.objects.filter(pk=user_id).first()
 
 
 def user_get_by_telegram_id(*, telegram_id: int) -> TelegramUser | None:

@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
 from core.common.queueing import publish_by_name_after_commit
-from core.users.models import KycTier, TelegramUser
+from core.users.models import TERMS_VERSION, KycTier, TelegramUser
 from core.users.selectors import user_by_wallet
 
 log = logging.getLogger(__name__)
 _LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-TERMS_VERSION = "2026-11"
 
 
 def language_from_telegram(language_code: str | None) -> str:

@@ -16,6 +16,7 @@ from web3.exceptions import Web3Exception
 
 from core.common.chain import (
     TRANSIENT_RPC_ERRORS,
+    ChainUnavailable,
     DeploymentMissing,
     chain_reads,
     current_deployment,
@@ -23,6 +24,7 @@ from core.common.chain import (
 )
 from core.common.errors import ServiceError
 from core.common.formatting import format_amount
+from core.loans.funding import FundingRefused, funding_refusal
 from core.loans.models import FundingPosition, Loan
 from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
@@ -126,12 +128,10 @@ def open_loan_request(*, user: TelegramUser, loan: Loan) -> tuple[SigningRequest
 
 
 def fund_request(*, user: TelegramUser, loan: Loan, amount: int) -> tuple[SigningRequest, str]:
-    if loan.state not in OPEN_FOR_FUNDING or loan.chain_loan_id is None:
-        raise ActionRefused(_("This loan is not open for funding."), code="bad_state")
-    if loan.borrower_id == user.pk:
-        raise ActionRefused(_("You cannot fund your own loan."), code="self_fund")
-    if loan.funding_deadline and loan.funding_deadline <= timezone.now():
-        raise ActionRefused(_("The funding deadline of this loan has passed."), code="expired")
+    refusal = funding_refusal(lender=user, loan=loan)
+    if refusal is not None:
+        raise FundingRefused(reason=refusal)
+    _require_wallet(user)
     if amount <= 0 or amount > loan.left_to_fund:
         raise ActionRefused(_("Choose an amount up to %(left)s.") % {
             "left": format_amount(loan.left_to_fund, user.language)}, code="bad_amount")
@@ -142,7 +142,6 @@ def fund_request(*, user: TelegramUser, loan: Loan, amount: int) -> tuple[Signin
                               "(%(left)s left).") % {
             "min": format_amount(ticket, user.language),
             "left": format_amount(loan.left_to_fund, user.language)}, code="below_min_ticket")
-    _require_wallet(user)
     with translation.override(user.language):
         summary = _("Fund loan #%(id)s with %(amount)s.") % {
             "id": loan.pk, "amount": format_amount(amount, user.language)}
@@ -270,7 +269,11 @@ def contracts_paused() -> dict[str, bool]:
     """Whether each pausable contract is paused now, read from the chain (ChainUnavailable or
     DeploymentMissing when it cannot be)."""
     w3, deployment = web3_client(), current_deployment()
-    return {name: deployment.contract(name, w3).functions.paused().call() for name in PAUSABLE}
+    try:
+        return {name: deployment.contract(name, w3).functions.paused().call()
+                for name in PAUSABLE}
+    except (Web3Exception, ValueError, *TRANSIENT_RPC_ERRORS) as error:
+        raise ChainUnavailable() from error
 
 
 def _pause_steps(wallet: str, *, paused: bool) -> list[UnsignedTx]:

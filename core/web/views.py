@@ -33,6 +33,7 @@ from core.common.errors import ServiceError
 from core.common.formatting import format_amount, format_date, format_number, localize_digits
 from core.loans import labels as loan_labels
 from core.loans import stats
+from core.loans.funding import loan_open_for_funding
 from core.users.models import TelegramUser
 from core.wallets import actions
 from core.wallets.pool import (
@@ -120,7 +121,7 @@ def loan_detail(request: HttpRequest, loan_id: int):
     progress = loan.funded_amount * 100 // loan.principal
     return render(request, "web/loan_detail.html", {
         "loan": loan, "fund_link": link, "progress": progress,
-        "open": loan.state in selectors.OPEN_FOR_FUNDING and loan.left_to_fund > 0,
+        "open": loan_open_for_funding(loan=loan),
         "qr": base64.b64encode(qr_png(link, box_size=6)).decode(), "section": "loans"})
 
 

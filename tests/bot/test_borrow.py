@@ -26,13 +26,19 @@ KEYS = {"alice": dev_key(22), "bob": dev_key(23), "charlie": dev_key(24)}
 
 
 @pytest.fixture(autouse=True)
-def scoring_runs_at_once():
-    """Celery in the calling process, as CELERY_TASK_ALWAYS_EAGER does: submitting scores."""
+def scoring_runs_at_once(transactional_db):
+    """Celery in the calling process, as CELERY_TASK_ALWAYS_EAGER does: submitting scores
+    (after the submission commits, so the test's transactions really commit; committed
+    scores reach the cache too, so it starts and ends empty)."""
+    from django.core.cache import cache
+
     from config.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True
+    cache.clear()
     yield
+    cache.clear()
     app.conf.task_always_eager = saved
 
 

@@ -43,11 +43,11 @@ def test_the_project_keeps_every_contract(tree):
 
 
 def test_a_lower_app_importing_a_higher_one_fails(tree):
-    add_import(tree, "core.users.selectors", "from core.loans.models import Loan  # noqa")
+    add_import(tree, "core.users.services", "from core.loans.models import Loan  # noqa")
     result = lint_imports(tree)
     assert result.returncode == 1
     assert "core.users is not allowed to import core.loans" in result.stdout
-    assert "core.users.selectors -> core.loans.models" in result.stdout
+    assert "core.users.services -> core.loans.models" in result.stdout
 
 
 def test_the_domain_importing_the_bot_fails(tree):

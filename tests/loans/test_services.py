@@ -346,3 +346,17 @@ def test_the_lateness_job_marks_only_overdue_loans_and_is_idempotent(alice, bob,
     overdue.refresh_from_db()
     on_time.refresh_from_db()
     assert (overdue.state, on_time.state) == (S.LATE, S.ACTIVE)
+
+
+def test_submitting_an_application_queues_its_scoring_after_the_commit(
+        alice, django_capture_on_commit_callbacks, monkeypatch):
+    queued = []
+    monkeypatch.setattr("core.common.queueing.publish",
+                        lambda task, *args: queued.append((task.name, args)))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        loan = loans.loan_application_submit(borrower=alice, principal=100 * USD,
+                                             installments=3, purpose="business")
+    assert loan.state == LoanState.SUBMITTED and queued == []
+    for callback in callbacks:
+        callback()
+    assert queued == [("scoring.score_application", (loan.pk,))]

@@ -8,6 +8,7 @@ from eth_account import Account
 
 from core.ledger.models import AccountKind
 from core.ledger.selectors import kind_balance, trial_balance
+from core.loans.funding import FundingRefused
 from core.loans.models import FundingPosition, Installment
 from core.loans.states import LoanState
 from core.wallets import actions
@@ -132,7 +133,7 @@ def test_actions_refuse_what_the_user_may_not_do(chain, world):
     loan = factories.approved_loan(borrower=alice, principal=100 * USD, installments=1)
     with pytest.raises(actions.ActionRefused, match="not your loan"):
         actions.open_loan_request(user=bob, loan=loan)
-    with pytest.raises(actions.ActionRefused, match="not open for funding"):
+    with pytest.raises(FundingRefused, match="not open for funding"):
         actions.fund_request(user=bob, loan=loan, amount=USD)
     with pytest.raises(actions.ActionRefused, match="not fully funded"):
         actions.drawdown_request(user=alice, loan=loan)
