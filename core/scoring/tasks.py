@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from core.common.chain import TRANSIENT_RPC_ERRORS
 from core.loans.models import Loan
 from core.scoring import applications, attestations, profile, rescoring, review
 from core.scoring.scores import scores_cache_invalidate
 from core.scoring.selectors import borrower_id_ranges
 from core.users.models import TelegramUser
 from onchain.nonces import TransientSendError
+
+logger = logging.getLogger(__name__)
 
 
 # acks_late + reject_on_worker_lost on the idempotent tasks below: a worker killed mid-task
@@ -79,11 +83,15 @@ def review_sla_alert() -> int:
     return review.review_sla_alert()
 
 
-@shared_task(name="scoring.refresh_wallet_signal", ignore_result=True,
-             autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=3,
-             acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="scoring.refresh_wallet_signal", ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True)
 def refresh_wallet_signal(user_id: int) -> None:
-    profile.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
+    """After a wallet is linked. With the node away the signal stays missing, and the
+    periodic sweep (refresh_stale_wallet_signals) reads it later: no retry loop here."""
+    try:
+        profile.wallet_signal_refresh(user=TelegramUser.objects.get(pk=user_id))
+    except TRANSIENT_RPC_ERRORS as error:
+        logger.warning("wallet signal of user %s left for the sweep: %s", user_id, error)
 
 
 @shared_task(name="scoring.refresh_stale_wallet_signals", ignore_result=True, acks_late=True,

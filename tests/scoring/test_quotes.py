@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.scoring.services import borrower_profile_set
+from core.scoring.profile import borrower_profile_set
 
 from core.loans.amortization import annuity_total_due
 from core.scoring import policy
