@@ -18,7 +18,7 @@ from bot.journeys.admin.access import KIND, is_admin
 from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from core.loans.labels import state_label
 from core.loans.stats import PlatformStats, platform_stats
-from core.scoring.selectors import review_queue
+from core.scoring.selectors import review_queue_count
 from core.wallets.actions import contracts_paused
 from core.wallets.pool import PoolOverview, pool_overview
 from core.wallets.rpc import TRANSIENT_RPC_ERRORS
@@ -44,7 +44,7 @@ def _dashboard() -> Dashboard:
     except (*TRANSIENT_RPC_ERRORS, Web3Exception, DeploymentMissing, ValueError):
         paused = None  # the figures still help while the node is away
     return Dashboard(stats=platform_stats(), pool=pool_overview(),
-                     in_review=review_queue().count(), paused=paused)
+                     in_review=review_queue_count(), paused=paused)
 
 
 def dashboard_text(board: Dashboard, language: str) -> str:
