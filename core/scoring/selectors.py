@@ -137,3 +137,18 @@ def borrowing_limit(*, user: TelegramUser) -> BorrowingLimit:
                           kyc_available=available, grade=latest["grade"],
                           grade_max_principal=terms.max_principal,
                           max_installments=terms.max_installments)
+
+
+def review_queue_head(*, limit: int) -> tuple[list[Loan], int]:
+    """The oldest `limit` applications waiting for a reviewer, and how many wait in all."""
+    queue = review_queue()
+    return list(queue[:limit]), queue.count()
+
+
+def review_queue_count() -> int:
+    return review_queue().count()
+
+
+def review_item(*, loan_id: int) -> Loan | None:
+    """The application, if it still waits for a reviewer."""
+    return review_queue().filter(pk=loan_id).first()

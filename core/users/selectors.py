@@ -77,3 +77,7 @@ def user_activity(*, user: TelegramUser) -> dict:
     lent = FundingPosition.objects.filter(lender=user, amount__gt=0).aggregate(
         positions=Count("pk"), funded=Coalesce(Sum("amount"), 0))
     return {**borrowed, **lent}
+
+
+def users_reachable_count() -> int:
+    return users_reachable().count()

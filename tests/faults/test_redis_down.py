@@ -11,14 +11,12 @@ from asgiref.sync import async_to_sync
 
 from bot import dbcall
 from bot.sandbox.emulator import EmulatorThread
-from core.common.queueing import publish
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.scoring.models import Score
 from core.scoring.selectors import score_latest_summary
-from core.scoring.tasks import score_application
 from tests import factories
 from tests.bot.harness import TOKEN, Chat, new_person, start_runtime
 from tests.disposable import CeleryWorker, wait_until, worker_env
@@ -27,11 +25,10 @@ REGISTRY = "0x" + "ab" * 20
 
 
 def submit(borrower) -> Loan:
-    """What /borrow does on "Submit" (bot/journeys/borrow.py): save, then ask for scoring."""
-    loan = loans.loan_application_submit(borrower=borrower, principal=200 * factories.USD,
+    """What /borrow does on "Submit": the service saves and, once committed, asks for
+    scoring."""
+    return loans.loan_application_submit(borrower=borrower, principal=200 * factories.USD,
                                          installments=3, purpose="business")
-    publish(score_application, loan.pk)
-    return loan
 
 
 def scored(loan: Loan) -> bool:

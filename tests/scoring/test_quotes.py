@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from core.scoring.profile import borrower_profile_set
-
 from core.loans.amortization import annuity_total_due
 from core.scoring import policy
+from core.scoring.profile import borrower_profile_set
 from core.scoring.quotes import OFFERED_TERMS, BorrowQuote, borrow_quote, quote_schedule
 from core.users.models import KycTier
 from tests.factories import USD, borrower

@@ -15,7 +15,7 @@ from bot.journeys.admin.access import KIND, admin_step
 from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
 from core.common.errors import ServiceError
 from core.notifications.services import BROADCAST_MAX_CHARS, broadcast_enqueue
-from core.users.selectors import users_reachable
+from core.users.selectors import users_reachable_count
 
 BROADCAST_TEXT, BROADCAST_CONFIRM = "admin.broadcast_text", "admin.broadcast_confirm"
 
@@ -30,7 +30,7 @@ async def broadcast_pressed(update: Update, context: BotContext, _target: int | 
 
 @in_db
 def _reachable_count() -> int:
-    return users_reachable().count()
+    return users_reachable_count()
 
 
 @transition

@@ -17,7 +17,7 @@ from core.common.errors import ServiceError
 from core.loans.models import Loan
 from core.scoring.reasons import reason_text
 from core.scoring.review import review_approve, review_reject
-from core.scoring.selectors import review_queue
+from core.scoring.selectors import review_item, review_queue_head
 
 REJECT_REASON = "admin.reject_reason"
 QUEUE_SHOWN = 10
@@ -25,13 +25,12 @@ QUEUE_SHOWN = 10
 
 @in_db
 def _queue() -> tuple[list[Loan], int]:
-    queue = review_queue()
-    return list(queue[:QUEUE_SHOWN]), queue.count()
+    return review_queue_head(limit=QUEUE_SHOWN)
 
 
 @in_db
 def _in_review(loan_id: int) -> Loan | None:
-    return review_queue().filter(pk=loan_id).first()
+    return review_item(loan_id=loan_id)
 
 
 def review_item_text(loan: Loan, language: str) -> str:

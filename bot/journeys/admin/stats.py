@@ -18,7 +18,7 @@ from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from core.common.chain import ChainError
 from core.loans.labels import state_label
 from core.loans.stats import PlatformStats, platform_stats
-from core.scoring.selectors import review_queue
+from core.scoring.selectors import review_queue_count
 from core.wallets.actions import contracts_paused
 from core.wallets.pool import PoolOverview, pool_overview
 
@@ -42,7 +42,7 @@ def _dashboard() -> Dashboard:
     except ChainError:
         paused = None  # the figures still help while the node is away
     return Dashboard(stats=platform_stats(), pool=pool_overview(),
-                     in_review=review_queue().count(), paused=paused)
+                     in_review=review_queue_count(), paused=paused)
 
 
 def dashboard_text(board: Dashboard, language: str) -> str:
