@@ -42,30 +42,28 @@ def test_the_project_keeps_every_contract(tree):
     assert "5 kept, 0 broken" in result.stdout
 
 
-def test_a_lower_app_importing_a_higher_one_fails(tree):
-    add_import(tree, "core.users.services", "from core.loans.models import Loan  # noqa")
+BREACHES = {
+    "a lower app importing a higher one": (
+        "core.users.services", "from core.loans.models import Loan  # noqa",
+        ["core.users is not allowed to import core.loans",
+         "core.users.services -> core.loans.models"]),
+    "the domain importing the bot": (
+        "core.loans.services", "import bot.replies  # noqa",
+        ["core is not allowed to import bot"]),
+    "a bot module importing web3": (
+        "bot.replies", "from web3.exceptions import Web3Exception  # noqa",
+        ["bot is not allowed to import web3"]),
+    "a journey importing another journey": (
+        "bot.journeys.calc", "from bot.journeys import pool  # noqa",
+        ["bot.journeys.calc is not allowed to import bot.journeys.pool"]),
+}
+
+
+@pytest.mark.parametrize("breach", BREACHES)
+def test_a_breach_of_the_layers_fails_lint(tree, breach):
+    module, line, said = BREACHES[breach]
+    add_import(tree, module, line)
     result = lint_imports(tree)
     assert result.returncode == 1
-    assert "core.users is not allowed to import core.loans" in result.stdout
-    assert "core.users.services -> core.loans.models" in result.stdout
-
-
-def test_the_domain_importing_the_bot_fails(tree):
-    add_import(tree, "core.loans.services", "import bot.replies  # noqa")
-    result = lint_imports(tree)
-    assert result.returncode == 1
-    assert "core is not allowed to import bot" in result.stdout
-
-
-def test_a_bot_module_importing_web3_fails(tree):
-    add_import(tree, "bot.replies", "from web3.exceptions import Web3Exception  # noqa")
-    result = lint_imports(tree)
-    assert result.returncode == 1
-    assert "bot is not allowed to import web3" in result.stdout
-
-
-def test_a_journey_importing_another_journey_fails(tree):
-    add_import(tree, "bot.journeys.calc", "from bot.journeys import pool  # noqa")
-    result = lint_imports(tree)
-    assert result.returncode == 1
-    assert "bot.journeys.calc is not allowed to import bot.journeys.pool" in result.stdout
+    for text in said:
+        assert text in result.stdout
