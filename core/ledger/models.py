@@ -1,5 +1,9 @@
 """Double-entry ledger in integer base units, mirroring where the chain holds the money.
 
+Generic: accounts and entries may name a loan (by the "loans.Loan" reference, not an import,
+so the ledger sits below loans); which accounts each loan event moves is the loans app's
+(core/loans/postings.py).
+
 A posting's amount is signed: positive debits, negative credits. Every journal entry's
 postings sum to zero (enforced by the posting service and, on PostgreSQL, by a deferred
 constraint trigger), so balances can be derived at any time by summing postings.
@@ -8,7 +12,6 @@ constraint trigger), so balances can be derived at any time by summing postings.
 from django.db import models
 from django.db.models import Q
 
-from core.loans.models import Loan
 from core.users.models import TelegramUser
 
 
@@ -26,7 +29,7 @@ class Account(models.Model):
     kind = models.CharField(max_length=24, choices=AccountKind.choices, db_index=True)
     user = models.ForeignKey(TelegramUser, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="ledger_accounts")
-    loan = models.ForeignKey(Loan, null=True, blank=True, on_delete=models.PROTECT,
+    loan = models.ForeignKey("loans.Loan", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="ledger_accounts")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -41,7 +44,7 @@ class JournalEntry(models.Model):
     key = models.CharField(max_length=255, unique=True,
                            help_text="Idempotency key: the same event never posts twice.")
     description = models.CharField(max_length=255)
-    loan = models.ForeignKey(Loan, null=True, blank=True, on_delete=models.PROTECT,
+    loan = models.ForeignKey("loans.Loan", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="journal_entries")
     meta = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(db_index=True)

@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db.models import Sum
 
 from core.ledger.models import Account, Posting
-from core.loans.models import Loan
 from core.users.models import TelegramUser
 
 
@@ -28,15 +27,16 @@ def user_balances(*, user: TelegramUser) -> dict[str, int]:
     return _balances(Posting.objects.filter(account__user=user))
 
 
-def loan_balances(*, loan: Loan) -> dict[str, int]:
+def loan_balances(*, loan_id: int) -> dict[str, int]:
     """Balance of every account attached to the loan, by account code."""
-    return _balances(Posting.objects.filter(account__loan=loan))
+    return _balances(Posting.objects.filter(account__loan_id=loan_id))
 
 
-def kind_balance(*, kind: str, loan: Loan | None = None, user: TelegramUser | None = None) -> int:
+def kind_balance(*, kind: str, loan_id: int | None = None,
+                 user: TelegramUser | None = None) -> int:
     postings = Posting.objects.filter(account__kind=kind)
-    if loan is not None:
-        postings = postings.filter(account__loan=loan)
+    if loan_id is not None:
+        postings = postings.filter(account__loan_id=loan_id)
     if user is not None:
         postings = postings.filter(account__user=user)
     return postings.aggregate(total=Sum("amount"))["total"] or 0

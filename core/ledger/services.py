@@ -12,7 +12,6 @@ from django.utils import timezone
 from core.common.bulk import BULK, copy_insert
 from core.common.errors import ServiceError
 from core.ledger.models import Account, AccountKind, JournalEntry, Posting
-from core.loans.models import Loan
 from core.users.models import TelegramUser
 
 
@@ -26,23 +25,23 @@ class LedgerConflict(ServiceError):
     code = "ledger_conflict"
 
 
-def _account_code(kind: str, user: TelegramUser | None, loan: Loan | None) -> str:
+def _account_code(kind: str, user: TelegramUser | None, loan_id: int | None) -> str:
     parts = [kind]
-    if loan is not None:
-        parts.append(f"loan{loan.pk}")
+    if loan_id is not None:
+        parts.append(f"loan{loan_id}")
     if user is not None:
         parts.append(f"user{user.pk}")
     return ":".join(parts)
 
 
 def account_get_or_create(
-    *, kind: str, user: TelegramUser | None = None, loan: Loan | None = None
+    *, kind: str, user: TelegramUser | None = None, loan_id: int | None = None
 ) -> Account:
     if kind not in AccountKind.values:
         raise ServiceError(f"unknown account kind {kind!r}")
-    code = _account_code(kind, user, loan)
+    code = _account_code(kind, user, loan_id)
     account, _ = Account.objects.get_or_create(code=code, defaults={"kind": kind, "user": user,
-                                                                     "loan": loan})
+                                                                     "loan_id": loan_id})
     return account
 
 
@@ -70,7 +69,7 @@ def journal_post(
     key: str,
     description: str,
     lines: Sequence[tuple[Account, int]],
-    loan: Loan | None = None,
+    loan_id: int | None = None,
     meta: dict | None = None,
     occurred_at: datetime | None = None,
 ) -> JournalEntry:
@@ -83,7 +82,7 @@ def journal_post(
     try:
         with transaction.atomic():
             entry = JournalEntry.objects.create(
-                key=key, description=description[:255], loan=loan, meta=meta or {},
+                key=key, description=description[:255], loan_id=loan_id, meta=meta or {},
                 occurred_at=occurred_at or timezone.now(),
             )
             Posting.objects.bulk_create(
@@ -115,7 +114,7 @@ def journal_reverse(*, key: str, reason: str) -> JournalEntry | None:
     lines = [(posting.account, -posting.amount)
              for posting in original.postings.select_related("account")]
     return journal_post(key=f"reversal:{key}", description=f"Reversal ({reason}): "
-                        f"{original.description}", lines=lines, loan=original.loan,
+                        f"{original.description}", lines=lines, loan_id=original.loan_id,
                         meta={"reverses": key, **original.meta})
 
 
@@ -125,11 +124,11 @@ class AccountSpec:
 
     kind: str
     user: TelegramUser | None = None
-    loan: Loan | None = None
+    loan_id: int | None = None
 
     @property
     def code(self) -> str:
-        return _account_code(self.kind, self.user, self.loan)
+        return _account_code(self.kind, self.user, self.loan_id)
 
 
 @dataclass
@@ -169,7 +168,7 @@ class LedgerBatch:
         return key in self._in_db
 
     def post(self, *, key: str, description: str, lines: Sequence[tuple[AccountSpec, int]],
-             loan: Loan | None = None, meta: dict | None = None,
+             loan_id: int | None = None, meta: dict | None = None,
              occurred_at: datetime | None = None) -> None:
         postings = _normalize(lines, key=lambda spec: spec.code)
         _check_balanced(key, postings)
@@ -184,8 +183,9 @@ class LedgerBatch:
                             .values_list("account__code", "amount"))
         else:
             self._pending[key] = _PendingEntry(
-                JournalEntry(key=key, description=description[:255], loan=loan, meta=meta or {},
-                             occurred_at=occurred_at or timezone.now()), postings)
+                JournalEntry(key=key, description=description[:255], loan_id=loan_id,
+                             meta=meta or {}, occurred_at=occurred_at or timezone.now()),
+                postings)
             return
         if stored != wanted:
             raise LedgerConflict(f"entry {key!r} was already posted with other amounts")
@@ -204,7 +204,7 @@ class LedgerBatch:
         missing = [spec for code, spec in specs.items() if code not in accounts]
         if missing:
             Account.objects.bulk_create(
-                [Account(code=spec.code, kind=spec.kind, user=spec.user, loan=spec.loan)
+                [Account(code=spec.code, kind=spec.kind, user=spec.user, loan_id=spec.loan_id)
                  for spec in missing], ignore_conflicts=True, batch_size=BULK)
             accounts.update((account.code, account) for account in Account.objects.filter(
                 code__in=[spec.code for spec in missing]))

@@ -21,8 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
 from core.common.queueing import publish_by_name_after_commit
-from core.ledger import postings
-from core.loans import amortization
+from core.loans import amortization, postings
 from core.loans.batch import LoanBatch
 from core.loans.models import Installment, Loan, LoanPurpose, LoanTransition, Repayment
 from core.loans.selectors import borrower_exposure

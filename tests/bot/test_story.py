@@ -273,6 +273,6 @@ def test_the_whole_story_in_persian_spanish_and_english(run_bot, chain, settings
             chain.balance(address) - start_balances[name]), name
     assert loan.distributed_to_lenders == loan_book.functions.distributed(
         loan.chain_loan_id).call()
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
-    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 0
+    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan_id=loan.pk) == 0
     assert trial_balance() == 0

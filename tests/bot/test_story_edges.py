@@ -192,7 +192,7 @@ def test_a_listing_that_expires_refunds_its_lenders_through_the_bot(run_bot, rew
     for name, amount in (("lucia", 50 * USD), ("bob", 100 * USD)):
         position = FundingPosition.objects.get(loan=loan, lender=world[name])
         assert position.refunded == position.amount == amount
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 0
     ledger_equals_chain(chain, world, ("reza", "lucia", "bob"))
 
 
@@ -275,7 +275,7 @@ def test_a_late_installment_is_told_and_the_default_is_covered_by_the_pool(run_b
         assert loan_book.functions.claimable(loan.chain_loan_id, address(name)).call() == 0
         claimed += position.claimed
     assert claimed <= cover and cover - claimed < 2  # the cover, shared (dust aside)
-    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan_id=loan.pk) == 0
     # (The ledger follows loans; the pool's own deposits are the vault's shares on chain.)
     ledger_equals_chain(chain, world, ("reza", "lucia", "bob"))
 

@@ -151,7 +151,7 @@ def test_funding_moves_listed_to_funding_to_funded(alice, bob, charlie):
     loans.loan_record_funding(loan=loan, lender=charlie, amount=150 * USD, ref="f3")
     assert loan.state == S.FUNDED
     assert FundingPosition.objects.get(loan=loan, lender=bob).amount == 150 * USD
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 300 * USD
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 300 * USD
     assert user_balances(user=bob) == {f"wallet:user{bob.pk}": -150 * USD}
 
 
@@ -160,7 +160,7 @@ def test_the_same_funding_event_applies_once(alice, bob):
     for _ in range(3):
         loans.loan_record_funding(loan=loan, lender=bob, amount=100 * USD, ref="chain:tx1:0")
     assert loan.funded_amount == 100 * USD
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 100 * USD
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 100 * USD
 
 
 @pytest.mark.parametrize("amount", [0, -1, 300 * USD + 1])
@@ -203,7 +203,7 @@ def test_an_expired_loan_refunds_its_lenders(alice, bob):
         loans.loan_record_refund(loan=loan, lender=bob, amount=121 * USD, ref="r1")
     loans.loan_record_refund(loan=loan, lender=bob, amount=120 * USD, ref="r1")
     loans.loan_record_refund(loan=loan, lender=bob, amount=120 * USD, ref="r1")
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 0
     assert user_balances(user=bob) == {f"wallet:user{bob.pk}": 0}
 
 
@@ -249,12 +249,12 @@ def test_the_full_money_path_leaves_the_books_balanced(alice, bob, charlie):
                                 ref=f"claim:{position.pk}")
     fees = sum(r.fee for r in repayments)
     premiums = sum(r.premium for r in repayments)
-    balances = loan_balances(loan=loan)
+    balances = loan_balances(loan_id=loan.pk)
     dust = balances.get(f"loan_undistributed:loan{loan.pk}", 0)
     assert 0 <= dust < 2  # cumulative floor rule: under one base unit per lender
     assert kind_balance(kind=AccountKind.TREASURY) == fees
     assert kind_balance(kind=AccountKind.BACKSTOP_POOL) == premiums
-    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan_id=loan.pk) == 0
     lenders_net = (kind_balance(kind=AccountKind.WALLET, user=bob)
                    + kind_balance(kind=AccountKind.WALLET, user=charlie))
     assert lenders_net == loan.total_due - fees - premiums - dust - loan.principal

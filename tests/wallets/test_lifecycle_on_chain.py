@@ -81,7 +81,7 @@ def assert_wallets_match_chain(chain, world, start_balances):
 def assert_claimable_matches_chain(loan_book, world, loan):
     for name in LENDERS:
         on_chain = loan_book.functions.claimable(loan.chain_loan_id, address(name)).call()
-        assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan,
+        assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan_id=loan.pk,
                             user=world[name]) == on_chain, name
 
 
@@ -98,14 +98,14 @@ def test_an_expired_listing_is_refunded_to_each_lender(rewound_chain, world):
     chain.sync()
     loan.refresh_from_db()
     assert loan.state == LoanState.EXPIRED
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 150 * USD
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 150 * USD
 
     for name in LENDERS:
         request = sign(chain, name, actions.refund_request(user=world[name], loan=loan))
         assert request.status == SigningStatus.CONFIRMED
 
     loan_book = chain.deployment.contract("LoanBook", chain.w3)
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 0
     assert_wallets_match_chain(chain, world, start)
     for name, amount in (("bob", 100 * USD), ("charlie", 50 * USD)):
         position = FundingPosition.objects.get(loan=loan, lender=world[name])

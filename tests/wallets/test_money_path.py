@@ -87,8 +87,8 @@ def test_open_fund_draw_repay_claim_ends_with_ledger_equal_to_chain(chain, world
         chain.balance(address("alice")) - start_balances["alice"])
     distributed = loan_book.functions.distributed(loan.chain_loan_id).call()
     assert loan.distributed_to_lenders == distributed
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 0
-    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan=loan) == 0
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 0
+    assert kind_balance(kind=AccountKind.LENDER_CLAIMABLE, loan_id=loan.pk) == 0
     assert trial_balance() == 0
     assert list(ChainLog.objects.exclude(problem="").values_list("problem", flat=True)) == []
 

@@ -62,7 +62,7 @@ def test_a_three_block_reorg_is_rolled_back_and_the_canonical_chain_applied(chai
     assert loan.state == LoanState.FUNDING
     assert FundingPosition.objects.get(loan=loan, lender=bob).amount == 0
     assert FundingPosition.objects.get(loan=loan, lender=charlie).amount == 40 * USD
-    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan=loan) == 40 * USD
+    assert kind_balance(kind=AccountKind.LOAN_ESCROW, loan_id=loan.pk) == 40 * USD
     assert kind_balance(kind=AccountKind.WALLET, user=bob) == 0
     assert trial_balance() == 0
     assert JournalEntry.objects.filter(key__startswith="reversal:").count() == 1

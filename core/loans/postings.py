@@ -1,5 +1,8 @@
 """The ledger entries of each money event of a loan, mirroring token movements on chain.
 
+The loans app's rules for the generic ledger below it: which accounts a funding, refund,
+drawdown, repayment, cover or claim moves.
+
 Token locations: a user's wallet (outside the contracts), a loan's escrow (funded principal
 held by the LoanBook), each lender's claimable balance per loan, the loan's undistributed
 rounding remainder, the treasury's fees and the backstop pool.
@@ -20,13 +23,13 @@ from core.users.models import TelegramUser
 
 def _account(kind: str, *, user: TelegramUser | None = None,
              loan: Loan | None = None) -> AccountSpec:
-    return AccountSpec(kind=kind, user=user, loan=loan)
+    return AccountSpec(kind=kind, user=user, loan_id=None if loan is None else loan.pk)
 
 
 def post_funding(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser,
                  amount: int, occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Loan #{loan.pk} funded by {lender}", loan=loan,
+        key=key, description=f"Loan #{loan.pk} funded by {lender}", loan_id=loan.pk,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.LOAN_ESCROW, loan=loan), amount),
                (_account(AccountKind.WALLET, user=lender), -amount)],
@@ -36,7 +39,7 @@ def post_funding(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramU
 def post_refund(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser,
                 amount: int, occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Loan #{loan.pk} refunded to {lender}", loan=loan,
+        key=key, description=f"Loan #{loan.pk} refunded to {lender}", loan_id=loan.pk,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=lender), amount),
                (_account(AccountKind.LOAN_ESCROW, loan=loan), -amount)],
@@ -46,7 +49,8 @@ def post_refund(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUs
 def post_drawdown(*, ledger: LedgerBatch, key: str, loan: Loan,
                   occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Loan #{loan.pk} drawn down", loan=loan, occurred_at=occurred_at,
+        key=key, description=f"Loan #{loan.pk} drawn down", loan_id=loan.pk,
+        occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=loan.borrower), loan.principal),
                (_account(AccountKind.LOAN_ESCROW, loan=loan), -loan.principal)],
     )
@@ -64,7 +68,7 @@ def post_repayment(*, ledger: LedgerBatch, key: str, loan: Loan, payer: Telegram
                    shares: dict[TelegramUser, int], remainder: int, meta: dict,
                    occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Loan #{loan.pk} repayment", loan=loan, meta=meta,
+        key=key, description=f"Loan #{loan.pk} repayment", loan_id=loan.pk, meta=meta,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=payer), -amount),
                (_account(AccountKind.TREASURY), fee),
@@ -77,8 +81,8 @@ def post_cover(*, ledger: LedgerBatch, key: str, loan: Loan, cover: int,
                shares: dict[TelegramUser, int], remainder: int,
                occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Loan #{loan.pk} default covered by the backstop pool", loan=loan,
-        occurred_at=occurred_at,
+        key=key, description=f"Loan #{loan.pk} default covered by the backstop pool",
+        loan_id=loan.pk, occurred_at=occurred_at,
         lines=[(_account(AccountKind.BACKSTOP_POOL), -cover),
                *_distribution_lines(loan, shares, remainder)],
     )
@@ -87,7 +91,7 @@ def post_cover(*, ledger: LedgerBatch, key: str, loan: Loan, cover: int,
 def post_claim(*, ledger: LedgerBatch, key: str, loan: Loan, lender: TelegramUser, amount: int,
                occurred_at: datetime | None = None) -> None:
     ledger.post(
-        key=key, description=f"Lender {lender} claimed from loan #{loan.pk}", loan=loan,
+        key=key, description=f"Lender {lender} claimed from loan #{loan.pk}", loan_id=loan.pk,
         occurred_at=occurred_at,
         lines=[(_account(AccountKind.WALLET, user=lender), amount),
                (_account(AccountKind.LENDER_CLAIMABLE, user=lender, loan=loan), -amount)],
