@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from core.loans import amortization
 from core.loans.models import FundingPosition, Loan
-from core.loans.states import IN_FLIGHT, OPEN_FOR_FUNDING, OUTSTANDING
+from core.loans.states import IN_FLIGHT, OPEN_FOR_FUNDING, OUTSTANDING, LoanState
 from core.users.models import TelegramUser
 
 
@@ -68,3 +69,17 @@ def borrower_loan(*, borrower: TelegramUser, loan_id: int) -> Loan | None:
 def loan_installments(*, loan: Loan) -> list:
     """The stored schedule (empty until drawdown), first installment first."""
     return list(loan.schedule.order_by("number"))
+
+
+def user_activity(*, user: TelegramUser) -> dict:
+    """What an admin sees of a person's money: loans as borrower (by state) and what they
+    owe, and their funding positions as a lender (two aggregate queries)."""
+    owing = Q(state__in=[LoanState.ACTIVE, LoanState.LATE, LoanState.DEFAULTED])
+    borrowed = Loan.objects.filter(borrower=user).aggregate(
+        loans=Count("pk"), open_loans=Count("pk", filter=owing),
+        late=Count("pk", filter=Q(state=LoanState.LATE)),
+        defaulted=Count("pk", filter=Q(state=LoanState.DEFAULTED)),
+        owed=Coalesce(Sum(F("total_due") - F("repaid_amount"), filter=owing), 0))
+    lent = FundingPosition.objects.filter(lender=user, amount__gt=0).aggregate(
+        positions=Count("pk"), funded=Coalesce(Sum("amount"), 0))
+    return {**borrowed, **lent}

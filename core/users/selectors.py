@@ -59,25 +59,5 @@ def user_by_wallet(*, address: str) -> TelegramUser | None:
     return TelegramUser.objects.filter(wallet_address__iexact=address).first()
 
 
-def user_activity(*, user: TelegramUser) -> dict:
-    """What an admin sees of a person's money: loans as borrower (by state) and what they
-    owe, and their funding positions as a lender (two aggregate queries)."""
-    from django.db.models import Count, F, Q, Sum
-    from django.db.models.functions import Coalesce
-
-    from core.loans.models import FundingPosition, Loan
-    from core.loans.states import LoanState
-
-    owing = Q(state__in=[LoanState.ACTIVE, LoanState.LATE, LoanState.DEFAULTED])
-    borrowed = Loan.objects.filter(borrower=user).aggregate(
-        loans=Count("pk"), open_loans=Count("pk", filter=owing),
-        late=Count("pk", filter=Q(state=LoanState.LATE)),
-        defaulted=Count("pk", filter=Q(state=LoanState.DEFAULTED)),
-        owed=Coalesce(Sum(F("total_due") - F("repaid_amount"), filter=owing), 0))
-    lent = FundingPosition.objects.filter(lender=user, amount__gt=0).aggregate(
-        positions=Count("pk"), funded=Coalesce(Sum("amount"), 0))
-    return {**borrowed, **lent}
-
-
 def users_reachable_count() -> int:
     return users_reachable().count()

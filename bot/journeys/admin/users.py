@@ -13,8 +13,9 @@ from bot.i18n import format_amount, format_date, format_number
 from bot.journeys.admin.access import KIND, admin_step, typed_reason
 from bot.replies import answer_button, button, keyboard, say
 from core.common.errors import ServiceError
+from core.loans.selectors import user_activity
 from core.users.models import TelegramUser
-from core.users.selectors import user_activity, user_get, user_search
+from core.users.selectors import user_get, user_search
 from core.users.services import user_freeze, user_unfreeze
 
 USER_QUERY = "admin.user_query"
