@@ -1,6 +1,6 @@
 """Messages that time sends: installment reminders, overdue notices, keeper alerts and the
 admins' daily digest (queued by core/loans/reminders.py, core/loans/keeper.py and
-core/notifications/digest.py)."""
+core/ops/digest.py)."""
 
 from __future__ import annotations
 

@@ -73,6 +73,6 @@ CELERY_BEAT_SCHEDULE = {
                              "schedule": crontab(minute=5, hour=f"{REMINDERS_HOUR_UTC}-23")},
     "loans.expire_listings": {"task": "loans.expire_listings", "schedule": KEEPER_SECONDS},
     "loans.mark_defaults": {"task": "loans.mark_defaults", "schedule": KEEPER_SECONDS},
-    "notifications.admin_digest": {"task": "notifications.admin_digest",
-                                   "schedule": crontab(minute=15, hour=f"{DIGEST_HOUR_UTC}-23")},
+    "ops.admin_digest": {"task": "ops.admin_digest",
+                         "schedule": crontab(minute=15, hour=f"{DIGEST_HOUR_UTC}-23")},
 }

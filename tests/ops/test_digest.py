@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from core.loans import services as loans
-from core.notifications.digest import admin_digest_queue
 from core.notifications.models import OutboxMessage
+from core.ops.digest import admin_digest_queue
 from core.users.services import user_get_or_create_from_telegram
 from core.wallets.models import ReconciliationRun
 from tests import factories
@@ -74,3 +74,13 @@ def test_two_runs_at_once_send_each_admin_one_digest(admins, busy_day):
     runs = race(lambda: admin_digest_queue(day=today), runners=3)
     assert sum(run.queued for run in runs) == 2
     assert OutboxMessage.objects.filter(template_key="admin_digest").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_beat_job_runs_the_digest_under_its_task_name(admins, settings, tmp_path):
+    from core.ops.tasks import admin_digest
+
+    settings.ONCHAIN_ADDRESSES_FILE = tmp_path / "no-deployment.json"  # the pool is left out
+    assert settings.CELERY_BEAT_SCHEDULE["ops.admin_digest"]["task"] == admin_digest.name
+    assert admin_digest.apply().get() == 2
+    assert admin_digest.apply().get() == 0

@@ -1,16 +1,16 @@
-"""Celery jobs of the notifications app: thin wrappers around one service each."""
+"""Celery jobs of the ops app: thin wrappers around one service each."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 
-@shared_task(name="notifications.admin_digest", ignore_result=True, acks_late=True,
+@shared_task(name="ops.admin_digest", ignore_result=True, acks_late=True,
              reject_on_worker_lost=True)
 def admin_digest() -> int:
     """Yesterday's figures to every admin, once (re-runs queue nothing new)."""
     from core.common.chain import DeploymentMissing, current_deployment, web3_client
-    from core.notifications.digest import admin_digest_queue
+    from core.ops.digest import admin_digest_queue
 
     try:
         deployment = current_deployment()
