@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "core.devtools",
     "core.ops",
     "core.web",
+    "core.backoffice",
     "bot",
     # The project itself: `manage.py rundev` (config/management/).
     "config",

@@ -4,19 +4,16 @@ the number of loans (aggregates, select_related, subqueries), which the tests pi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from core.ledger.models import JournalEntry, Posting
+from core.ledger.models import Posting
 from core.loans.models import FundingPosition, Grade, Installment, Loan
 from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
-from core.notifications.models import OutboxMessage
 from core.users.models import TelegramUser
-from core.wallets.models import ChainLog
 
 S = LoanState
 # Loans anyone may look at: those put on chain for lenders. Applications stay private.
@@ -143,38 +140,3 @@ def my_statement(*, user: TelegramUser, limit: int | None = None) -> list[Postin
                 .select_related("entry", "account")
                 .order_by("-entry__occurred_at", "-pk"))
     return list(postings[:limit] if limit else postings)
-
-
-# --- operators: a loan's whole story ------------------------------------------------------
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    at: datetime
-    kind: str  # transition, chain, ledger, message
-    title: str
-    detail: str
-
-
-def loan_timeline(*, loan: Loan) -> list[TimelineEvent]:
-    """State transitions, chain events, ledger entries with their postings and messages sent
-    about the loan, in time order (5 queries, whatever the loan's history)."""
-    events = [TimelineEvent(t.created_at, "transition", f"{t.from_state} → {t.to_state}",
-                            f"{t.actor_label}: {t.reason}" + (f" ({t.ref})" if t.ref else ""))
-              for t in loan.transitions.all()]
-    if loan.chain_loan_id is not None:
-        events += [TimelineEvent(log.block_time, "chain", f"{log.contract}.{log.name}",
-                                 f"block {log.block_number}, tx {log.tx_hash}"
-                                 + (f" — {log.problem}" if log.problem else ""))
-                   for log in ChainLog.objects.filter(args__loanId=loan.chain_loan_id)
-                   .order_by("block_number", "log_index")]
-    entries = JournalEntry.objects.filter(loan=loan).prefetch_related(
-        Prefetch("postings", queryset=Posting.objects.select_related("account")))
-    events += [TimelineEvent(entry.occurred_at, "ledger", entry.description,
-                             ", ".join(f"{p.account.code} {p.amount:+d}"
-                                       for p in entry.postings.all()))
-               for entry in entries]
-    events += [TimelineEvent(message.created_at, "message", message.template_key,
-                             f"to {message.chat_id}: {message.status}"
-                             + (f" ({message.last_error})" if message.last_error else ""))
-               for message in OutboxMessage.objects.filter(params__loan_id=loan.pk)]
-    return sorted(events, key=lambda event: event.at)
