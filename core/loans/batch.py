@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -243,3 +243,16 @@ def bulk_update(model, objs: list, fields: list[str]) -> None:
                    f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v({names}) "
                    f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}::{pk.db_type(connection)}")
             cursor.execute(sql, params)
+
+
+@contextmanager
+def loan_unit(batch: LoanBatch | None) -> Iterator[LoanBatch]:
+    """The batch a money event works in: the caller's (the indexer's, written at its end), or
+    a new one written, in its own transaction, when the event is done."""
+    if batch is not None:
+        yield batch
+        return
+    with transaction.atomic():
+        unit = LoanBatch()
+        yield unit
+        unit.flush()

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from core.common.chain import TRANSIENT_RPC_ERRORS, current_deployment, web3_client
-from core.loans.services import loans_refresh_lateness_due
+from core.loans.lateness import loans_refresh_lateness_due
 from onchain.nonces import TransientSendError
 
 

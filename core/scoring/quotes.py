@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 
 from core.loans.amortization import ScheduledInstallment, annuity_total_due, build_schedule
-from core.loans.services import ALLOWED_INSTALLMENTS
+from core.loans.applications import ALLOWED_INSTALLMENTS
 from core.scoring import policy
 from core.scoring.models import BorrowerProfile
 from core.scoring.selectors import borrowing_limit
