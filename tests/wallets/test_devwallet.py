@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from bot.sandbox.emulator import EmulatorThread
 from bot.signing import signing_markup
@@ -72,8 +73,9 @@ def test_a_link_from_the_sandbox_is_signed_by_the_dev_account_the_person_picked(
     browser_page.select_option("#devwallet-account", "7")  # Amara's own pick, not the default
     link = browser_page.locator("a", has_text="Open the signing page")
     link.wait_for(timeout=10_000)
-    metamask = browser_page.locator("a", has_text="MetaMask").get_attribute("href")
-    assert metamask == f"{dev_site}/s/{token}/#dev-account=7"
+    # The pick re-renders the chat (asynchronously): its links then carry the picked account.
+    expect(browser_page.locator("a", has_text="MetaMask")).to_have_attribute(
+        "href", f"{dev_site}/s/{token}/#dev-account=7", timeout=10_000)
     screenshot(browser_page, "sandbox-dev-wallet")
     with browser_page.context.expect_page() as opened:
         link.click()
