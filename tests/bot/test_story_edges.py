@@ -6,7 +6,7 @@ wallets, notifications delivered through the outbox, and read in each person's l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -224,9 +224,12 @@ def test_a_late_installment_is_told_and_the_default_is_covered_by_the_pool(run_b
         assert signed.status == SigningStatus.CONFIRMED
 
         # The first installment's due date passes: the loan is late, the borrower is told.
+        # The chain moves to midday two UTC days after the due date, whatever its hour, so
+        # the notice says "2 days" at any time of day (days late are calendar days).
         first_due = (await db(loan.schedule.get, number=1)).due_at
-        await db(chain.mine_after, int((first_due - chain_now(chain)).total_seconds())
-                 + 2 * 86400 + 60)
+        two_days_late = datetime.combine(first_due.astimezone(UTC).date() + timedelta(days=2),
+                                         time(12), UTC)
+        await db(chain.mine_after, int((two_days_late - chain_now(chain)).total_seconds()))
         now = chain_now(chain)
         assert await db(loans_refresh_lateness_due, now=now) == 1
         assert (await db(Loan.objects.get, pk=loan.pk)).state == LoanState.LATE

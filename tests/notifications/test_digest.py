@@ -16,6 +16,8 @@ from tests import factories
 from tests.concurrency import needs_postgres, race
 
 USD = factories.USD
+# "The day's figures" and "yesterday" are calendar days: the clock stands still at midday.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

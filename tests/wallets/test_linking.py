@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
@@ -87,10 +86,9 @@ def test_a_message_for_another_domain_is_refused(dana, wallet):
     assert refused.value.code == "wrong_domain"
 
 
-def test_an_expired_link_says_so(dana, wallet):
+def test_an_expired_link_says_so(clock, dana, wallet):
     request, token, text = start_link(dana, wallet)
-    SigningRequest.objects.filter(pk=request.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1))
+    clock.move_to(request.expires_at)
     with pytest.raises(services.SigningRequestError) as refused:
         services.wallet_link_verify(token=token, text=text, signature=sign(wallet, text),
                                     domain=DOMAIN)
@@ -146,9 +144,12 @@ def test_a_reverted_transaction_fails_the_request(dana):
                                                         "execution reverted")
 
 
-def test_pending_requests_expire(dana):
+def test_pending_requests_expire_at_the_end_of_their_ttl(clock, dana):
     request, _ = services.signing_request_create(user=dana, kind=SigningKind.CLAIM,
-                                                 summary="Claim", ttl=timedelta(seconds=-1))
+                                                 summary="Claim", ttl=timedelta(minutes=30))
+    clock.shift(timedelta(minutes=30) - timedelta(seconds=1))
+    assert services.signing_requests_expire() == 0
+    clock.shift(timedelta(seconds=1))
     assert services.signing_requests_expire() == 1
     request.refresh_from_db()
     assert request.status == SigningStatus.EXPIRED

@@ -3,7 +3,10 @@ that drifted from the LoanBook is reported field by field and alerts each admin 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from eth_account import Account
 
 from core.loans.models import FundingPosition, Installment
@@ -96,7 +99,11 @@ def test_a_tampered_position_is_reported_and_alerts_each_admin_once_a_day(chain,
     bob = world["bob"]
     FundingPosition.objects.filter(loan=loan, lender=bob).update(amount=101 * USD)
 
-    report = reconcile(chain)
+    # Only the reconciliation runs see a stopped clock (the chain helpers wait on real time):
+    # the first at 00:30 UTC, the second the same day at 23:30, a third the next morning.
+    day = datetime(2026, 12, 5, tzinfo=UTC)
+    with time_machine.travel(day + timedelta(minutes=30), tick=False):
+        report = reconcile(chain)
 
     assert report.differences == [Difference(loan_id=loan.pk, chain_loan_id=loan.chain_loan_id,
                                              field="position_funded", ledger=101 * USD,
@@ -110,11 +117,16 @@ def test_a_tampered_position_is_reported_and_alerts_each_admin_once_a_day(chain,
     assert not run.ok and run.differences_count == 1
     assert run.differences[0]["ledger"] == 101 * USD
 
-    again = reconcile(chain)
+    with time_machine.travel(day + timedelta(hours=23, minutes=30), tick=False):
+        again = reconcile(chain)
 
     assert again.differences == report.differences and again.alerts_queued == 0
     assert alerts().count() == len(ADMIN_IDS)
-    assert ReconciliationRun.objects.count() == 2
+    with time_machine.travel(day + timedelta(days=1, hours=8), tick=False):
+        next_day = reconcile(chain)
+    assert next_day.alerts_queued == len(ADMIN_IDS)
+    assert alerts().count() == 2 * len(ADMIN_IDS)
+    assert ReconciliationRun.objects.count() == 3
 
 
 def test_a_repayment_the_indexer_never_applied_is_reported_with_its_amounts(chain, world):
