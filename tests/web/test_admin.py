@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 
 from bot.notifications import render
 from config.celery import app as celery_app
+from core.chain.models import ReconciliationRun
 from core.ledger.models import Posting
 from core.loans import services as loans
 from core.loans.models import Loan, Repayment
@@ -18,10 +19,10 @@ from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.scoring import applications as scoring
 from core.scoring.scores import scores_cache_invalidate
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users import services as users
 from core.users.models import TelegramUser
-from core.wallets import actions
-from core.wallets.models import ReconciliationRun, SigningRequest, SigningStatus
 from tests.factories import USD, active_loan, listed_loan
 from tests.loans.test_stats import repay
 
