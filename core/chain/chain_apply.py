@@ -13,33 +13,23 @@ fails), and every row it writes is inserted in bulk at the end.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
 
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.chain.chain_notifications import ChainNotifier
+from core.chain.events import EVENTS, NotApplicable
 from core.chain.models import ChainLog
 from core.common.errors import ServiceError
 from core.loans import chain_rollback as loans_rollback
-from core.loans import services as loans
 from core.loans.batch import LoanBatch
 from core.loans.models import Loan
-from core.loans.states import LoanState
 from core.signing.models import SigningRequest
 from core.users.models import TelegramUser
 from core.users.selectors import user_by_wallet
 
 log = logging.getLogger(__name__)
-
-
-class NotApplicable(Exception):
-    """This log cannot change the domain; the message says why (for admins)."""
-
-
-def _at(unix: int) -> datetime:
-    return datetime.fromtimestamp(int(unix), tz=UTC)
 
 
 class ApplyContext:
@@ -113,82 +103,6 @@ class ApplyContext:
         return min(earlier, key=lambda other: other.log_index, default=None)
 
 
-def _opened(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    request = ctx.opened_request(str(args["nonce"]))
-    if request is None:
-        raise NotApplicable(f"approval nonce {args['nonce']} matches no application")
-    loans.loan_record_listing(loan=ctx.batch.locked(request.loan_id), chain_loan_id=args["loanId"],
-                              funding_deadline=_at(args["fundingDeadline"]),
-                              approval_nonce=str(args["nonce"]), ref=entry.ref,
-                              batch=ctx.batch)
-
-
-def _funded(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_funding(loan=ctx.loan(args["loanId"]),
-                              lender=ctx.user(args["lender"], "lender"), amount=args["amount"],
-                              ref=entry.ref, at=entry.block_time, batch=ctx.batch)
-
-
-def _cancelled(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_closure(loan=ctx.loan(args["loanId"]), to_state=LoanState.CANCELLED,
-                              actor_label="chain", reason="cancelled on chain by the borrower",
-                              ref=entry.ref, batch=ctx.batch)
-
-
-def _expired(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_closure(loan=ctx.loan(args["loanId"]), to_state=LoanState.EXPIRED,
-                              actor_label="keeper",
-                              reason="funding or drawdown deadline passed on chain",
-                              ref=entry.ref, batch=ctx.batch)
-
-
-def _refunded(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_refund(loan=ctx.loan(args["loanId"]),
-                             lender=ctx.user(args["lender"], "lender"), amount=args["amount"],
-                             ref=entry.ref, at=entry.block_time, batch=ctx.batch)
-
-
-def _drawn_down(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_drawdown(loan=ctx.loan(args["loanId"]), ref=entry.ref,
-                               at=_at(args["start"]), batch=ctx.batch)
-
-
-def _repaid(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loan = ctx.loan(args["loanId"])
-    # A repayment of a defaulted loan comes with a Recovered log in the same transaction,
-    # which says how much of it refills the backstop pool.
-    recovered = ctx.recovered_before(entry)
-    to_pool = recovered.args["toPool"] if recovered else 0
-    loans.loan_record_repayment(loan=loan, amount=args["amount"], fee=args["fee"],
-                                premium=args["premium"], to_pool=to_pool, ref=entry.ref,
-                                payer=ctx.wallet(args["payer"]), at=entry.block_time,
-                                batch=ctx.batch)
-
-
-def _claimed(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_claim(loan=ctx.loan(args["loanId"]),
-                            lender=ctx.user(args["lender"], "lender"), amount=args["amount"],
-                            ref=entry.ref, at=entry.block_time, batch=ctx.batch)
-
-
-def _defaulted(ctx: ApplyContext, entry: ChainLog, args: dict) -> None:
-    loans.loan_record_default(loan=ctx.loan(args["loanId"]), cover=args["cover"], ref=entry.ref,
-                              at=entry.block_time, batch=ctx.batch)
-
-
-HANDLERS: dict[tuple[str, str], Callable[[ApplyContext, ChainLog, dict], None]] = {
-    ("LoanBook", "LoanOpened"): _opened,
-    ("LoanBook", "Funded"): _funded,
-    ("LoanBook", "LoanCancelled"): _cancelled,
-    ("LoanBook", "LoanExpired"): _expired,
-    ("LoanBook", "Refunded"): _refunded,
-    ("LoanBook", "DrawnDown"): _drawn_down,
-    ("LoanBook", "Repaid"): _repaid,
-    ("LoanBook", "Claimed"): _claimed,
-    ("LoanBook", "Defaulted"): _defaulted,
-}
-
-
 def chain_logs_apply(*, entries: list[ChainLog]) -> int:
     """Apply the stored logs not applied yet, in the order given (chain order), inside the
     caller's transaction; returns how many applied. A log that cannot be applied keeps its
@@ -200,7 +114,8 @@ def chain_logs_apply(*, entries: list[ChainLog]) -> int:
     for entry in entries:
         if entry.applied_at is not None:
             continue
-        handler = HANDLERS.get((entry.contract, entry.name))
+        event = EVENTS.get((entry.contract, entry.name))
+        handler = event.apply if event is not None else None
         if handler is not None:
             try:
                 with ctx.batch.event():
@@ -212,7 +127,8 @@ def chain_logs_apply(*, entries: list[ChainLog]) -> int:
                 continue
         entry.applied_at, entry.problem = timezone.now(), ""
         applied.append(entry)
-        notifier.notify(entry=entry)
+        if event is not None:
+            notifier.notify(entry=entry, event=event)
     ctx.batch.flush()
     notifier.flush()
     if applied:
