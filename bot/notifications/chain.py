@@ -1,4 +1,4 @@
-"""What the chain's events mean to each person (core/chain/chain_notifications.py), whether
+"""What the chain's events mean to each person (core/chain/events.py), whether
 a transaction signed away from the chat went through (core/signing/services.py), and the
 reconciliation alert to admins (core/chain/reconciliation.py).
 

@@ -40,7 +40,7 @@ DUE = "2026-12-20T10:00:00+00:00"
 
 # One realistic example per template key, with the params core sends.
 EXAMPLES: dict[str, dict] = {
-    # chain events (core/chain/chain_notifications.py)
+    # chain events (core/chain/events.py)
     "loan_listed": {"loan_id": 12, "amount": 300 * USD},
     "funding_confirmed": {"loan_id": 12, "amount": 100 * USD},
     "loan_funded": {"loan_id": 12, "amount": 300 * USD},

@@ -1,5 +1,8 @@
 """A real anvil for the test session, with the contracts deployed, and test wallets.
 
+It is this package's __init__ (the tests of core/chain sit beside it) so that `tests.chain`, the
+name every on-chain test and conftest's plugin list import, stays what it was.
+
 The suite starts its own anvil on a free port; addresses and ABIs of that deployment go to a
 temporary folder so the committed onchain/addresses.json is never touched.
 """
