@@ -165,10 +165,10 @@ def test_the_reconciliation_report_lists_the_differences(operator):
         started_at="2026-01-01T00:00:00Z", loans_checked=3, differences_count=1, ok=False,
         differences=[{"loan_id": 7, "chain_loan_id": 70, "field": "repaid", "ledger": 10,
                       "chain": 12, "lender_id": None}])
-    listing = operator.get("/admin/wallets/reconciliationrun/").content.decode()
-    assert f"/admin/wallets/reconciliationrun/{run.pk}/report/" in listing
+    listing = operator.get("/admin/chain/reconciliationrun/").content.decode()
+    assert f"/admin/chain/reconciliationrun/{run.pk}/report/" in listing
     assert 'id="run-reconciliation"' in listing
-    report = operator.get(f"/admin/wallets/reconciliationrun/{run.pk}/report/").content.decode()
+    report = operator.get(f"/admin/chain/reconciliationrun/{run.pk}/report/").content.decode()
     assert "1 differences" in report and "<td>repaid</td>" in report
 
 
