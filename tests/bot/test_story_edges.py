@@ -13,6 +13,7 @@ from django.core.cache import cache
 from eth_account import Account
 from web3 import Web3
 
+from core.chain.models import ChainLog
 from core.ledger.models import AccountKind
 from core.ledger.selectors import kind_balance, trial_balance
 from core.loans.keeper import listings_expire, loans_mark_defaults
@@ -20,6 +21,8 @@ from core.loans.models import FundingPosition, Loan
 from core.loans.reminders import installment_reminders_queue
 from core.loans.services import loans_refresh_lateness_due
 from core.loans.states import LoanState
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users.models import KycTier, TelegramUser
 from core.users.services import (
     user_get_or_create_from_telegram,
@@ -28,8 +31,6 @@ from core.users.services import (
     user_set_phone,
     user_set_roles,
 )
-from core.wallets import actions
-from core.wallets.models import ChainLog, SigningRequest, SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.test_story import (

@@ -17,11 +17,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from eth_account import Account
 
+from core.chain.models import ChainCursor
 from core.common.formatting import format_amount, format_date, format_time
+from core.pool.selectors import pool_position
+from core.signing import actions
+from core.signing.models import SigningKind, SigningRequest, SigningStatus
 from core.users.services import user_set_language
-from core.wallets import actions
-from core.wallets.models import ChainCursor, SigningKind, SigningRequest, SigningStatus
-from core.wallets.pool import pool_position
 from core.web.services import login_link_create
 from tests import factories
 from tests.browser import InjectedWallet, attach_wallet, screenshot
