@@ -44,7 +44,7 @@ from core.loans.market import (
     open_loans_page,
 )
 from core.loans.models import Loan
-from core.wallets.actions import fund_request
+from core.signing.actions import fund_request
 
 FUND_AMOUNT = "lend.amount"
 KIND = "lend"

@@ -44,8 +44,8 @@ from core.loans.selectors import (
 )
 from core.loans.services import loan_cancel
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
+from core.signing.actions import cancel_request, drawdown_request, repay_request
 from core.users.models import TelegramUser
-from core.wallets.actions import cancel_request, drawdown_request, repay_request
 
 S = LoanState
 REPAYABLE = frozenset({S.ACTIVE, S.LATE, S.DEFAULTED})

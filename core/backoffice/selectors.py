@@ -7,10 +7,10 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 
+from core.chain.models import ChainLog
 from core.ledger.models import JournalEntry, Posting
 from core.loans.models import Loan
 from core.notifications.models import OutboxMessage
-from core.wallets.models import ChainLog
 
 
 @dataclass(frozen=True)
