@@ -35,7 +35,7 @@ $(ETHERS): node_modules/.installed
 	mkdir -p $(dir $@)
 	cp node_modules/ethers/dist/ethers.umd.min.js $@
 
-$(WALLETCONNECT): node_modules/.installed core/wallets/assets/walletconnect.js
+$(WALLETCONNECT): node_modules/.installed core/signing/assets/walletconnect.js
 	npm run --silent build:walletconnect
 
 # Page tests drive Debian's chromium (Playwright's own browser download does not work here).

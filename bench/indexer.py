@@ -202,9 +202,9 @@ def set_up_domain(borrower, lenders, loans_terms, approvals) -> None:
 
     from core.loans.models import Loan
     from core.loans.states import LoanState
+    from core.signing.models import SigningKind, SigningRequest
+    from core.signing.services import token_hash
     from core.users.models import TelegramUser
-    from core.wallets.models import SigningKind, SigningRequest
-    from core.wallets.services import token_hash
 
     now = timezone.now()
     people = [TelegramUser(telegram_id=7_000_000 + i, username=f"bench{i}",
@@ -254,7 +254,7 @@ class Breakdown:
     def install(self):
         from django.db import connection
 
-        from core.wallets import chain_sync as sync_module
+        from core.chain import chain_sync as sync_module
 
         apply = sync_module.chain_logs_apply
 
@@ -303,9 +303,9 @@ def run(chain: DevChain, folder: Path) -> int:
     django.setup()
     from django.core.management import call_command
 
+    from core.chain.chain_sync import chain_sync
+    from core.chain.models import ChainCursor, ChainLog
     from core.loans.amortization import annuity_total_due
-    from core.wallets.chain_sync import chain_sync
-    from core.wallets.models import ChainCursor, ChainLog
 
     call_command("migrate", verbosity=0)
     deploy(chain.rpc_url, addresses_file=folder / "addresses.json", abi_dir=folder / "abi")

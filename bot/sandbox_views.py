@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from core.wallets.devwallet import dev_accounts
+from core.signing.devwallet import dev_accounts
 
 # Sandbox people: the demo data's Telegram ids, so their loans show up in the chat. Each signs
 # with their own anvil dev account by default (5-9: 0-4 also act for the platform).

@@ -16,8 +16,8 @@ from bot.dbcall import run_in_db
 from bot.replies import say
 from core.common.errors import ServiceError
 from core.common.formatting import format_time
-from core.wallets.links import SigningLinks, signing_links
-from core.wallets.models import SigningRequest
+from core.signing.links import SigningLinks, signing_links
+from core.signing.models import SigningRequest
 
 
 def signing_text(request: SigningRequest, links: SigningLinks, *, lead: str = "") -> str:
@@ -61,7 +61,7 @@ async def offer_signing(update: Update, request: SigningRequest, token: str, *,
 
 async def request_signing(update: Update, action: Callable[..., tuple[SigningRequest, str]],
                           *, lead: str = "", **kwargs) -> None:
-    """Build a signing request with one of core's actions (core/wallets/actions.py checks the
+    """Build a signing request with one of core's actions (core/signing/actions.py checks the
     rules) and offer it; a refusal is said in plain words instead."""
     try:
         request, token = await run_in_db(action, **kwargs)

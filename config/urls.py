@@ -12,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /health, /health/live and /metrics (core/ops/).
     path("", include("core.ops.urls")),
-    path("", include("core.wallets.urls")),
+    path("", include("core.signing.urls")),
     # The bot: /telegram/webhook/ and the sandbox chat at /sandbox/.
     path("", include("bot.urls")),
 ]

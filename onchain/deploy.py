@@ -139,11 +139,6 @@ def export_abis(abi_dir: Path = ABI_DIR) -> list[Path]:
     return written
 
 
-def load_abi(name: str) -> list[dict[str, Any]]:
-    """The exported ABI of contract ``name`` (from onchain/abi/)."""
-    return json.loads((ABI_DIR / f"{name}.json").read_text())
-
-
 # ---------------------------------------------------------------- addresses.json
 
 

@@ -1,7 +1,7 @@
 """A development wallet: anvil's ten default accounts answering EIP-1193 requests.
 
 DEV ONLY. The keys come from anvil's public "test test ... junk" mnemonic, so anyone can spend
-from them; the caller (core.wallets.devwallet) enables this only for the local chain 31337 in
+from them; the caller (core.signing.devwallet) enables this only for the local chain 31337 in
 DEBUG. Signing happens here; everything that only reads goes to the node unchanged.
 """
 

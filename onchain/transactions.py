@@ -48,11 +48,6 @@ class Builder:
         return [self.approve(self.loan_book.address, amount),
                 self._call(self.loan_book, "fund", [loan_id, amount], "fund")]
 
-    def fund_with_permit(self, loan_id: int, amount: int, deadline: int, v: int, r: bytes,
-                         s: bytes) -> list[UnsignedTx]:
-        return [self._call(self.loan_book, "fundWithPermit", [loan_id, amount, deadline, v, r, s],
-                           "fund")]
-
     def cancel(self, loan_id: int) -> list[UnsignedTx]:
         return [self._call(self.loan_book, "cancel", [loan_id], "cancel")]
 

@@ -4,10 +4,17 @@ an unreachable one fails the run instead of silently testing SQLite alone."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from tests import factories
+
+# The instant the `clock` fixture stops at: midday, so that "a day before" or "hours later"
+# never crosses a UTC midnight unless a test moves the clock there on purpose.
+FROZEN_AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def pytest_sessionstart(session) -> None:
@@ -34,6 +41,15 @@ def pytest_sessionstart(session) -> None:
             problems.append(f"REDIS_URL is set but Redis does not answer: {exc}")
     if problems:
         pytest.exit("\n".join(problems), returncode=3)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """Stop the wall clock at FROZEN_AT for the test (and its other fixtures, when listed
+    before them); `clock.move_to(instant)` and `clock.shift(timedelta)` move it. For every
+    test that reasons about days or hours: the suite must pass at any time of day."""
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

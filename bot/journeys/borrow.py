@@ -35,9 +35,9 @@ from core.loans.states import LoanState
 from core.scoring.models import Employment, IncomeBand
 from core.scoring.profile import borrower_profile_set
 from core.scoring.quotes import BorrowQuote, borrow_quote, quote_schedule
+from core.signing.actions import open_loan_request
 from core.users.selectors import onboarding_gaps
 from core.users.services import user_set_roles
-from core.wallets.actions import open_loan_request
 
 ROLE, AMOUNT, TERM, PURPOSE, INCOME, EMPLOYMENT, CONFIRM = (
     "borrow.role", "borrow.amount", "borrow.term", "borrow.purpose", "borrow.income",

@@ -45,8 +45,8 @@ from core.loans.selectors import (
 from core.loans.services import loan_cancel
 from core.loans.states import CANCELLABLE_OFF_CHAIN as CANCEL_OFF_CHAIN
 from core.loans.states import OPEN_FOR_FUNDING, REPAYABLE, LoanState
+from core.signing.actions import cancel_request, drawdown_request, repay_request
 from core.users.models import TelegramUser
-from core.wallets.actions import cancel_request, drawdown_request, repay_request
 
 S = LoanState
 REPAY_AMOUNT = "repay.amount"

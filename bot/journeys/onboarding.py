@@ -25,6 +25,7 @@ from bot.journeys import Journey
 from bot.replies import button, keyboard, replace_or_say, say
 from bot.signing import request_signing
 from core.common.errors import ServiceError
+from core.signing.actions import wallet_link_request
 from core.users import selectors as user_selectors
 from core.users.models import TelegramUser
 from core.users.services import (
@@ -35,7 +36,6 @@ from core.users.services import (
     user_set_phone,
     user_set_roles,
 )
-from core.wallets.actions import wallet_link_request
 
 LANGUAGE, ROLE, TERMS, PHONE, WALLET = (
     "onboard.language", "onboard.role", "onboard.terms", "onboard.phone", "onboard.wallet")

@@ -32,14 +32,14 @@ from bot.journeys import Journey
 from bot.replies import answer_button, button, keyboard, say
 from bot.signing import request_signing
 from core.common.formatting import format_time
-from core.wallets.actions import pool_deposit_request, pool_withdraw_request
-from core.wallets.pool import (
+from core.pool.selectors import (
     PoolOverview,
     PoolPosition,
     pool_overview,
     pool_position,
     pool_shares_for,
 )
+from core.signing.actions import pool_deposit_request, pool_withdraw_request
 
 DEPOSIT, WITHDRAW = "pool.deposit", "pool.withdraw"
 KIND = "pool"

@@ -26,7 +26,7 @@ from core.common.errors import ServiceError
 from core.loans.portfolio import Holding, Portfolio, lender_portfolio
 from core.loans.selectors import loan_get
 from core.loans.states import LoanState
-from core.wallets.actions import claim_request, refund_request
+from core.signing.actions import claim_request, refund_request
 
 S = LoanState
 KIND = "pf"

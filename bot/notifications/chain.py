@@ -1,6 +1,6 @@
-"""What the chain's events mean to each person (core/wallets/chain_notifications.py), whether
-a transaction signed away from the chat went through (core/wallets/services.py), and the
-reconciliation alert to admins (core/wallets/reconciliation.py).
+"""What the chain's events mean to each person (core/chain/events.py), whether
+a transaction signed away from the chat went through (core/signing/services.py), and the
+reconciliation alert to admins (core/chain/reconciliation.py).
 
 Every message says what happened and what to do next; buttons name the loan and the handler
 behind them re-checks everything (a notification's button carries no authority).

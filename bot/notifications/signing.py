@@ -1,4 +1,4 @@
-"""A signing link an operator sent again (core/wallets/resend.py): the same wallet buttons as
+"""A signing link an operator sent again (core/signing/resend.py): the same wallet buttons as
 a link offered in the chat."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from bot.notifications.registry import Rendered, template
 from bot.signing import signing_markup
 from core.common.formatting import format_time
-from core.wallets.links import SigningLinks
+from core.signing.links import SigningLinks
 
 
 @template("signing_link_resent")

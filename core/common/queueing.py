@@ -31,11 +31,6 @@ def publish(task: Task | Signature, *args: Any, **kwargs: Any) -> bool:
     return True
 
 
-def publish_after_commit(task: Task, *args: Any, **kwargs: Any) -> None:
-    """Send the task once the current transaction commits (a worker must see its rows)."""
-    transaction.on_commit(lambda: publish(task, *args, **kwargs))
-
-
 def publish_by_name(name: str, *args: Any, **kwargs: Any) -> bool:
     """`publish` for a task the caller must not import (a higher layer's, or its own
     package's tasks module, which imports the caller): looked up by its Celery name."""

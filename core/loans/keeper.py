@@ -9,7 +9,7 @@ Both decide by the chain's clock and state (the contract is the judge; the datab
 picks candidates), send through the platform's serial nonce manager with KEEPER_PRIVATE_KEY,
 and change nothing off chain themselves: the indexer applies the resulting `Defaulted` /
 `LoanExpired` log once, which moves the loan, posts the ledger entries and queues the messages
-for the borrower and lenders (core/wallets/chain_notifications.py).
+for the borrower and lenders (core/chain/events.py).
 
 Idempotency: each candidate loan row is locked (`SKIP LOCKED`) for as long as its transaction
 is in flight, so two keepers never send for the same loan at once; a keeper that comes later

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.chain.models import ReconciliationRun
 from core.loans.models import LoanTransition
 from core.loans.states import LoanState as S
 from core.loans.stats import platform_stats
 from core.notifications.services import notification_enqueue
 from core.scoring.selectors import review_overdue, review_queue
 from core.users.models import TelegramUser
-from core.wallets.models import ReconciliationRun
 
 log = logging.getLogger(__name__)
 

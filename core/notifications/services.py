@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -9,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.common.bulk import copy_insert
 from core.common.errors import ServiceError
 from core.notifications.models import Broadcast, OutboxMessage, OutboxStatus
 from core.users.models import TelegramUser
@@ -26,6 +28,29 @@ def notification_enqueue(
     """Queue a message to a user once per dedupe key; returns (message, created)."""
     return _enqueue(recipient=recipient, chat_id=recipient.telegram_id, template_key=template_key,
                     dedupe_key=dedupe_key, params=params)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to queue in a batch (see notifications_enqueue_many)."""
+
+    recipient: TelegramUser
+    template_key: str
+    dedupe_key: str
+    params: dict
+
+
+def notifications_enqueue_many(*, notices: list[Notice]) -> None:
+    """Queue many messages in one insert (COPY on PostgreSQL: the chain indexer's batches),
+    each once per dedupe key: a key already in the outbox is skipped."""
+    if any(not notice.dedupe_key or not notice.template_key for notice in notices):
+        raise ServiceError(_("An outbox message needs a template and a dedupe key."))
+    now = timezone.now()
+    copy_insert(OutboxMessage, [
+        OutboxMessage(recipient=notice.recipient, chat_id=notice.recipient.telegram_id,
+                      template_key=notice.template_key, params=notice.params,
+                      dedupe_key=notice.dedupe_key, next_attempt_at=now)
+        for notice in notices], skip_conflicts=True)
 
 
 def notification_enqueue_to_chat(

@@ -58,8 +58,8 @@ def check_redis() -> dict:
 
 def check_chain() -> dict:
     """The RPC answers, and how many blocks the indexer is behind its head."""
+    from core.chain.models import ChainCursor
     from core.common.chain import web3_client
-    from core.wallets.models import ChainCursor
 
     head = web3_client().eth.block_number
     cursor = ChainCursor.objects.filter(chain_id=settings.CHAIN_ID).first()

@@ -10,13 +10,13 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 
+from core.chain.models import ChainLog
 from core.ledger.models import JournalEntry, Posting
 from core.loans.models import FundingPosition, Grade, Installment, Loan
 from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
 from core.notifications.models import OutboxMessage
 from core.users.models import TelegramUser
-from core.wallets.models import ChainLog
 
 S = LoanState
 # Loans anyone may look at: those put on chain for lenders. Applications stay private.

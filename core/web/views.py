@@ -34,13 +34,13 @@ from core.common.formatting import format_amount, format_date, format_number, lo
 from core.loans import labels as loan_labels
 from core.loans import stats
 from core.loans.funding import loan_open_for_funding
-from core.users.models import TelegramUser
-from core.wallets import actions
-from core.wallets.pool import (
+from core.pool.selectors import (
     pool_overview,
     pool_position,
     pool_shares_for,
 )
+from core.signing import actions
+from core.users.models import TelegramUser
 from core.web import charts, selectors, services
 from onchain.deeplinks import qr_png
 
@@ -200,7 +200,7 @@ def pool_deposit(request: HttpRequest):
         _request, token = actions.pool_deposit_request(user=person, amount=amount)
     except ServiceError as error:
         return _pool_refused(request, str(error))
-    return HttpResponseRedirect(reverse("wallets:signing_page", args=[token]))
+    return HttpResponseRedirect(reverse("signing:signing_page", args=[token]))
 
 
 @require_POST
@@ -222,7 +222,7 @@ def pool_withdraw(request: HttpRequest):
         _request, token = actions.pool_withdraw_request(user=person, shares=shares, ready=ready)
     except ServiceError as error:
         return _pool_refused(request, str(error))
-    return HttpResponseRedirect(reverse("wallets:signing_page", args=[token]))
+    return HttpResponseRedirect(reverse("signing:signing_page", args=[token]))
 
 
 # --- personal pages --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.notifications.models import Broadcast, OutboxMessage, OutboxStatus
 from core.scoring.applications import loan_application_score
+from core.signing import actions
+from core.signing.models import SigningStatus
 from core.users.models import TelegramUser
 from core.users.services import (
     user_freeze,
@@ -23,8 +25,6 @@ from core.users.services import (
     user_mark_unreachable,
     user_set_language,
 )
-from core.wallets import actions
-from core.wallets.models import SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.wallets import deliver_outbox, follow_signing_link
@@ -268,8 +268,8 @@ def test_an_admin_pauses_and_resumes_the_contracts_with_their_own_wallet(run_bot
     deployer = dev_key(0)  # the deploy script grants PAUSER_ROLE to the deployer
     settings.ONCHAIN_ADDRESSES_FILE = chain.addresses_file
     settings.RPC_URL = chain.rpc_url
+    from core.chain.models import ChainCursor
     from core.users.services import user_link_wallet
-    from core.wallets.models import ChainCursor
 
     ChainCursor.objects.create(chain_id=31337, next_block=chain.w3.eth.block_number + 1)
     user_link_wallet(user=admin, address=Account.from_key(deployer).address)

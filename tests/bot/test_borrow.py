@@ -11,9 +11,9 @@ from bot.guard import FloodGate
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.scoring.models import BorrowerProfile
+from core.signing.models import SigningStatus
 from core.users.models import KycTier
 from core.users.services import user_set_language
-from core.wallets.models import SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.wallets import deliver_outbox, follow_signing_link

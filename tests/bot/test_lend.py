@@ -10,13 +10,14 @@ import pytest
 from django.conf import settings
 from eth_account import Account
 
+from core.chain.models import ChainCursor
 from core.loans.models import Loan
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users.models import KycTier
 from core.users.services import user_set_language
-from core.wallets import actions
-from core.wallets.models import ChainCursor, SigningRequest, SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.wallets import follow_signing_link

@@ -10,8 +10,8 @@ from bot.guard import FloodGate
 from bot.i18n import format_amount
 from core.loans.models import Installment, Loan
 from core.loans.states import LoanState
-from core.wallets import actions
-from core.wallets.models import SigningRequest
+from core.signing import actions
+from core.signing.models import SigningRequest
 from tests import factories
 from tests.bot.harness import PEOPLE, db, new_person
 from tests.bot.wallets import follow_signing_link

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import translation
 
 from bot.notifications import TEMPLATES, render
+from core.chain.reconciliation import reconciliation_run
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.reminders import installment_reminders_queue
@@ -25,11 +26,10 @@ from core.notifications.models import OutboxMessage
 from core.notifications.services import broadcast_enqueue
 from core.scoring.applications import loan_application_score
 from core.scoring.review import review_approve, review_reject, review_sla_alert
+from core.signing import actions
+from core.signing.models import SigningStatus
+from core.signing.services import signing_request_report_txs, signing_requests_confirm_tx
 from core.users.services import user_get_or_create_from_telegram
-from core.wallets import actions
-from core.wallets.models import SigningStatus
-from core.wallets.reconciliation import reconciliation_run
-from core.wallets.services import signing_request_report_txs, signing_requests_confirm_tx
 from onchain.transactions import Builder
 from tests import factories
 from tests.chain import dev_key, people_on_chain
@@ -40,7 +40,7 @@ DUE = "2026-12-20T10:00:00+00:00"
 
 # One realistic example per template key, with the params core sends.
 EXAMPLES: dict[str, dict] = {
-    # chain events (core/wallets/chain_notifications.py)
+    # chain events (core/chain/events.py)
     "loan_listed": {"loan_id": 12, "amount": 300 * USD},
     "funding_confirmed": {"loan_id": 12, "amount": 100 * USD},
     "loan_funded": {"loan_id": 12, "amount": 300 * USD},
@@ -54,7 +54,7 @@ EXAMPLES: dict[str, dict] = {
     "loan_defaulted": {"loan_id": 12, "outstanding": 313_551_630},
     "lender_loan_defaulted": {"loan_id": 12, "cover": 150 * USD},
     "claim_confirmed": {"loan_id": 12, "amount": 34_839_070},
-    # signing requests settled away from the chat (core/wallets/services.py)
+    # signing requests settled away from the chat (core/signing/services.py)
     "signing_confirmed": {"request_id": 7, "kind": "pool_deposit", "step": "pool_deposit",
                           "loan_id": None, "amount": 250 * USD},
     "signing_failed": {"request_id": 8, "kind": "repay", "step": "repay", "loan_id": 12,
@@ -124,7 +124,7 @@ def test_each_template_reads_in_all_six_languages(key):
 
 
 def test_the_signing_outcome_reads_right_for_every_kind():
-    from core.wallets.models import SigningKind
+    from core.signing.models import SigningKind
 
     for kind in SigningKind.values:
         for key in ("signing_confirmed", "signing_failed"):

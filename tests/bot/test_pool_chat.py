@@ -8,8 +8,8 @@ from django.core.cache import cache
 from eth_account import Account
 
 from bot.i18n import format_amount
-from core.wallets.models import SigningStatus
-from core.wallets.pool import pool_position
+from core.pool.selectors import pool_position
+from core.signing.models import SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.test_lend import last_alert, plain, press

@@ -10,12 +10,13 @@ from django.utils.translation import gettext
 from eth_account import Account
 
 from bot.i18n import format_amount
+from core.chain.models import ChainCursor
 from core.loans.models import FundingPosition, Installment, Loan
 from core.loans.selectors import lender_claimable
 from core.loans.states import LoanState
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users.services import user_set_language
-from core.wallets import actions
-from core.wallets.models import ChainCursor, SigningRequest, SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.test_lend import last_alert, plain, press

@@ -74,7 +74,7 @@ def test_the_keeper_alert_names_what_failed():
         "keeper_action_failed", "en", action="expire")
 
 
-def test_an_overdue_notice_reaches_a_persian_borrower_once(run_bot, bob):
+def test_an_overdue_notice_reaches_a_persian_borrower_once(clock, run_bot, bob):
     reza = factories.borrower(telegram_id=1104, username="reza")
     user_set_language(user=reza, language="fa")
     loan = factories.active_loan(borrower=reza, lenders=[(bob, 90 * factories.USD)],

@@ -14,13 +14,14 @@ import pytest
 from eth_account import Account
 
 from bot.i18n import localize_digits
+from core.chain.models import ChainCursor, ChainLog
 from core.ledger.models import AccountKind
 from core.ledger.selectors import kind_balance, trial_balance
 from core.loans.models import FundingPosition, Loan
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage, OutboxStatus
+from core.signing.models import SigningStatus
 from core.users.models import TelegramUser
-from core.wallets.models import ChainCursor, ChainLog, SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db, new_person
 from tests.bot.wallets import deliver_outbox, follow_signing_link

@@ -6,13 +6,14 @@ wallets, notifications delivered through the outbox, and read in each person's l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.cache import cache
 from eth_account import Account
 from web3 import Web3
 
+from core.chain.models import ChainLog
 from core.ledger.models import AccountKind
 from core.ledger.selectors import kind_balance, trial_balance
 from core.loans.keeper import listings_expire, loans_mark_defaults
@@ -20,6 +21,8 @@ from core.loans.models import FundingPosition, Loan
 from core.loans.reminders import installment_reminders_queue
 from core.loans.services import loans_refresh_lateness_due
 from core.loans.states import LoanState
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users.models import KycTier, TelegramUser
 from core.users.services import (
     user_get_or_create_from_telegram,
@@ -28,8 +31,6 @@ from core.users.services import (
     user_set_phone,
     user_set_roles,
 )
-from core.wallets import actions
-from core.wallets.models import ChainLog, SigningRequest, SigningStatus
 from tests import factories
 from tests.bot.harness import PEOPLE, db
 from tests.bot.test_story import (
@@ -224,9 +225,12 @@ def test_a_late_installment_is_told_and_the_default_is_covered_by_the_pool(run_b
         assert signed.status == SigningStatus.CONFIRMED
 
         # The first installment's due date passes: the loan is late, the borrower is told.
+        # The chain moves to midday two UTC days after the due date, whatever its hour, so
+        # the notice says "2 days" at any time of day (days late are calendar days).
         first_due = (await db(loan.schedule.get, number=1)).due_at
-        await db(chain.mine_after, int((first_due - chain_now(chain)).total_seconds())
-                 + 2 * 86400 + 60)
+        two_days_late = datetime.combine(first_due.astimezone(UTC).date() + timedelta(days=2),
+                                         time(12), UTC)
+        await db(chain.mine_after, int((two_days_late - chain_now(chain)).total_seconds()))
         now = chain_now(chain)
         assert await db(loans_refresh_lateness_due, now=now) == 1
         assert (await db(Loan.objects.get, pk=loan.pk)).state == LoanState.LATE

@@ -9,8 +9,8 @@ from telegram import Update
 
 from bot.signing import offer_signing
 from core.loans.states import LoanState
-from core.wallets import actions
-from core.wallets.models import SigningStatus
+from core.signing import actions
+from core.signing.models import SigningStatus
 from tests import factories
 from tests.bot.harness import db
 from tests.bot.wallets import follow_signing_link

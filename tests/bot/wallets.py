@@ -17,8 +17,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from web3 import Web3
 
-from core.wallets.models import SigningKind, SigningRequest
-from core.wallets.services import signing_request_for_token
+from core.signing.models import SigningKind, SigningRequest
+from core.signing.services import signing_request_for_token
 from tests.chain import Chain
 
 _PAGE = re.compile(r"/s/([A-Za-z0-9_-]+)/$")

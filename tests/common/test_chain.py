@@ -7,7 +7,7 @@ import requests
 from web3.exceptions import Web3RPCError
 
 from core.common import chain
-from core.wallets.actions import contracts_paused
+from core.signing.actions import contracts_paused
 from onchain import contracts
 
 

@@ -51,7 +51,7 @@ STATE_OF_OVERDUE = ("from core.loans.models import Loan; print(Loan.objects.get(
                     "borrower__username='demo_priya', state__in=['active', 'late']).state)")
 
 
-CURSOR = ("from core.wallets.models import ChainCursor; "
+CURSOR = ("from core.chain.models import ChainCursor; "
           "print(ChainCursor.objects.values_list('next_block', flat=True).first())")
 
 

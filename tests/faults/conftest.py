@@ -79,9 +79,12 @@ def celery_broker(settings):
 
 
 def _drop_pools(app) -> None:
-    with contextlib.suppress(Exception):
-        if app._pool is not None:
-            app._pool.force_close_all()
+    """Forget this process's broker connections. kombu keeps its pools in a registry keyed
+    by broker URL: closing one without clearing the registry would leave a closed pool that
+    every later publish to that URL acquires ("Acquire on closed pool")."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     with contextlib.suppress(Exception):
         app.amqp._producer_pool = None

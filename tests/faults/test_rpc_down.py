@@ -1,7 +1,7 @@
 """The chain's RPC node goes away and comes back (a real anvil, stopped and restarted from its
 state file): the indexer and the default keeper retry, then catch up without missing an event.
 
-A 3-block reorganisation on anvil is tested in tests/wallets/test_reorg.py."""
+A 3-block reorganisation on anvil is tested in tests/chain/test_reorg.py."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from celery.exceptions import Retry
 from eth_account import Account
 from web3 import Web3
 
+from core.chain.models import ChainCursor, ChainLog
+from core.chain.tasks import sync_chain
 from core.common.chain import _web3
 from core.ledger.selectors import trial_balance
 from core.loans.states import LoanState
 from core.loans.tasks import mark_defaults
-from core.wallets import actions
-from core.wallets.models import ChainCursor, ChainLog
-from core.wallets.tasks import sync_chain
+from core.signing import actions
 from onchain.contracts import Deployment
 from onchain.transactions import Builder
 from tests import factories

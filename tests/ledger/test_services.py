@@ -78,7 +78,7 @@ def test_lines_on_one_account_are_merged(wallet, treasury):
     assert sorted(entry.postings.values_list("amount", flat=True)) == [-5, 5]
 
 
-def test_balances_can_be_read_as_of_a_past_time(wallet, treasury):
+def test_balances_can_be_read_as_of_a_past_time(clock, wallet, treasury):
     past = timezone.now() - timedelta(days=3)
     journal_post(key="old", description="x", lines=[(treasury, 5), (wallet, -5)],
                  occurred_at=past)

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from core.loans import funding
 from core.loans.funding import FundingRefused, funding_refusal, loan_open_for_funding
+from core.signing import actions
 from core.users import services as users
 from core.users.models import TelegramUser
-from core.wallets import actions
 from tests.factories import USD, approved_loan, borrower, listed_loan
 
 

@@ -8,13 +8,13 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from core.chain.models import ChainLog
+from core.chain.reconciliation import reconciliation_run
 from core.ledger.selectors import trial_balance
 from core.loans.keeper import listings_expire, loans_mark_defaults
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
-from core.wallets import actions
-from core.wallets.models import ChainLog
-from core.wallets.reconciliation import reconciliation_run
+from core.signing import actions
 from onchain.transactions import Builder
 from tests import factories
 from tests.chain import dev_key, people_on_chain

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -17,7 +17,8 @@ USD = factories.USD
 
 
 @pytest.fixture
-def loan(alice, bob):
+def loan(clock, alice, bob):
+    """Drawn down at the clock's midday: every installment falls due at 12:00 UTC."""
     return factories.active_loan(borrower=alice, lenders=[(bob, 300 * USD)],
                                  principal=300 * USD, installments=3)
 
@@ -70,9 +71,9 @@ def test_the_overdue_notice_counts_everything_due_by_now_in_one_message(loan):
 
 @pytest.mark.django_db
 def test_running_again_the_same_day_queues_nothing_new(loan):
-    due = first_due(loan)
-    first = installment_reminders_queue(now=due - timedelta(days=1, hours=5))
-    again = installment_reminders_queue(now=due - timedelta(days=1, hours=1))
+    day_before = first_due(loan).date() - timedelta(days=1)
+    first = installment_reminders_queue(now=datetime.combine(day_before, time(0, 30), UTC))
+    again = installment_reminders_queue(now=datetime.combine(day_before, time(23, 30), UTC))
     assert (first.queued, again.queued, again.already) == (1, 0, 1)
     assert OutboxMessage.objects.count() == 1
 
@@ -116,7 +117,7 @@ def test_a_repaid_loan_gets_no_reminder(loan):
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_running_at_once_queue_each_reminder_once(alice, bob, charlie):
+def test_two_workers_running_at_once_queue_each_reminder_once(clock, alice, bob, charlie):
     loans_ = [factories.active_loan(borrower=alice, lenders=[(bob, 50 * USD)],
                                     principal=50 * USD, installments=3) for _ in range(3)]
     loans_.append(factories.active_loan(borrower=factories.borrower(telegram_id=1004,

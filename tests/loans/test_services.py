@@ -183,7 +183,7 @@ def test_funding_is_refused_unless_the_loan_is_listed(alice, bob):
         loans.loan_record_funding(loan=loan, lender=bob, amount=USD, ref="f")
 
 
-def test_listing_twice_with_the_same_chain_id_is_harmless(alice):
+def test_listing_twice_with_the_same_chain_id_is_harmless(clock, alice):
     loan = approved_loan(borrower=alice)
     deadline = timezone.now() + timedelta(days=7)
     loans.loan_record_listing(loan=loan, chain_loan_id=77, funding_deadline=deadline)
@@ -216,7 +216,7 @@ def test_a_fully_funded_loan_cannot_be_cancelled(alice, bob):
 
 # --- drawdown, repayment, claims ----------------------------------------------------------
 
-def test_drawdown_starts_the_schedule(alice, bob):
+def test_drawdown_starts_the_schedule(clock, alice, bob):
     loan = listed_loan(borrower=alice, principal=300 * USD, installments=3)
     with pytest.raises(loans.IllegalTransition, match="only a funded loan"):
         loans.loan_record_drawdown(loan=loan, ref="d")
@@ -295,7 +295,7 @@ def test_the_same_repayment_event_applies_once(alice, bob):
     assert first.pk == again.pk and loan.repaid_amount == 50 * USD
 
 
-def test_a_late_loan_becomes_active_again_when_caught_up(alice, bob):
+def test_a_late_loan_becomes_active_again_when_caught_up(clock, alice, bob):
     loan = active_loan(borrower=alice, lenders=[(bob, 300 * USD)], installments=3)
     first = loan_next_installment(loan=loan)
     loans.loan_refresh_lateness(loan=loan, now=first.due_at - timedelta(minutes=1))
@@ -336,7 +336,7 @@ def test_repayments_are_refused_before_drawdown(alice, bob):
         loans.loan_record_repayment(loan=loan, amount=USD, fee=0, premium=0, ref="r")
 
 
-def test_the_lateness_job_marks_only_overdue_loans_and_is_idempotent(alice, bob, charlie):
+def test_the_lateness_job_marks_only_overdue_loans_and_is_idempotent(clock, alice, bob, charlie):
     overdue = active_loan(borrower=alice, lenders=[(bob, 100 * USD)], principal=100 * USD)
     on_time = active_loan(borrower=alice, lenders=[(charlie, 100 * USD)], principal=100 * USD)
     repay(on_time, loan_next_installment(loan=on_time).amount, ref="paid-first")

@@ -14,7 +14,8 @@ from tests import factories
 from tests.factories import USD, active_loan, listed_loan
 from tests.loans.bulk import make_loans
 
-pytestmark = pytest.mark.django_db
+# Volumes are bucketed by day and PAR counts days past due: the clock stands still.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def repay(loan, amount, ref, at=None):

@@ -7,15 +7,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.chain.models import ReconciliationRun
 from core.loans import services as loans
 from core.notifications.digest import admin_digest_queue
 from core.notifications.models import OutboxMessage
 from core.users.services import user_get_or_create_from_telegram
-from core.wallets.models import ReconciliationRun
 from tests import factories
 from tests.concurrency import needs_postgres, race
 
 USD = factories.USD
+# "The day's figures" and "yesterday" are calendar days: the clock stands still at midday.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.chain.models import ChainCursor
 from core.loans import services as loans
 from core.loans.models import LoanTransition
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.notifications.services import notification_enqueue, outbox_mark_sent
 from core.scoring import applications as scoring
-from core.wallets.models import ChainCursor
 from tests import factories
 from tests.disposable import free_port
 

@@ -18,11 +18,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import MeteredSender
 from bot.sandbox.emulator import Fault
 from bot.sender import LIMITED_METHODS
+from core.chain.models import ChainCursor
+from core.chain.tasks import sync_chain
 from core.loans.tasks import refresh_lateness
 from core.notifications.models import OutboxMessage
 from core.notifications.services import notification_enqueue, outbox_mark_failed, outbox_mark_sent
-from core.wallets.models import ChainCursor
-from core.wallets.tasks import sync_chain
 from tests.disposable import CeleryWorker, free_port, wait_until, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -55,7 +55,7 @@ def test_the_celery_task_scores_by_id(alice):
     assert loan.state == LoanState.APPROVED
 
 
-def test_on_time_history_raises_and_a_default_lowers_the_score(alice, bob):
+def test_on_time_history_raises_and_a_default_lowers_the_score(clock, alice, bob):
     now = timezone.now()
     before, _ = features_for_borrower(borrower_id=alice.pk, now=now, kyc_limits=LIMITS)
     repaid_loan(alice, bob)
@@ -75,7 +75,7 @@ def test_on_time_history_raises_and_a_default_lowers_the_score(alice, bob):
     assert card.evaluate(after_default).score < card.evaluate(after_repaid).score
 
 
-def test_late_payments_count_as_late_with_their_days(alice, bob):
+def test_late_payments_count_as_late_with_their_days(clock, alice, bob):
     repaid_loan(alice, bob, late_days=12)
     values, _ = features_for_borrower(borrower_id=alice.pk, now=timezone.now() + timedelta(
         days=100), kyc_limits=LIMITS)

@@ -157,7 +157,7 @@ def _population(now) -> list[TelegramUser]:
 
 
 @pytest.mark.django_db
-def test_the_batch_path_agrees_with_the_single_path_and_the_python_scorecard():
+def test_the_batch_path_agrees_with_the_single_path_and_the_python_scorecard(clock):
     now = timezone.now()
     people = _population(now)
     first, last = people[0].pk, people[-1].pk
@@ -179,7 +179,7 @@ def test_the_batch_path_agrees_with_the_single_path_and_the_python_scorecard():
 
 
 @pytest.mark.django_db
-def test_a_rerun_chunk_scores_only_the_borrowers_it_missed(alice, dave):
+def test_a_rerun_chunk_scores_only_the_borrowers_it_missed(clock, alice, dave):
     now = timezone.now()
     first, last = min(alice.pk, dave.pk), max(alice.pk, dave.pk)
     assert rescoring.scores_rescore_range(first_id=first, last_id=last, batch_key="rerun",
@@ -190,7 +190,8 @@ def test_a_rerun_chunk_scores_only_the_borrowers_it_missed(alice, dave):
     assert Score.objects.filter(batch_key="rerun").count() == 2
 
 
-def test_the_nightly_batch_scores_everyone_once_and_agrees_with_the_single_path(alice, dave, bob):
+def test_the_nightly_batch_scores_everyone_once_and_agrees_with_the_single_path(clock, alice,
+                                                                               dave, bob):
     repaid_loan(alice, bob)
     now = timezone.now()
     assert rescoring.scores_rescore_all(batch_key="nightly-test", chunk=1, now=now) == 2

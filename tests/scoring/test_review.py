@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from core.loans.models import LoanTransition
 from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.scoring.applications import loan_application_score
@@ -38,13 +36,14 @@ def test_an_admin_rejects_a_review_with_reasons_for_the_borrower(alice, admin, s
     assert message(loan, "application_refused").params["reasons"][0] == "refusal_by_reviewer"
 
 
-def test_review_items_older_than_the_sla_alert_admins_once(alice, admin, settings):
+def test_review_items_older_than_the_sla_alert_admins_once(clock, alice, admin, settings):
     settings.SCORING_REVIEW_AMOUNT = 100 * USD
     loan = apply(alice, principal=150 * USD)
     loan_application_score(loan=loan)
     assert review_sla_alert() == 0
-    LoanTransition.objects.filter(loan=loan, to_state=LoanState.IN_REVIEW).update(
-        created_at=timezone.now() - timedelta(hours=settings.REVIEW_SLA_HOURS + 1))
+    clock.shift(timedelta(hours=settings.REVIEW_SLA_HOURS))
+    assert review_sla_alert() == 0  # at the limit, not past it
+    clock.shift(timedelta(hours=1))
     assert review_sla_alert() == 1
     review_sla_alert()
     alerts = OutboxMessage.objects.filter(template_key="review_sla_breached", recipient=admin)

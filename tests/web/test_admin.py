@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 
 from bot.notifications import render
 from config.celery import app as celery_app
+from core.chain.models import ReconciliationRun
 from core.ledger.models import Posting
 from core.loans import services as loans
 from core.loans.models import Loan, Repayment
@@ -18,10 +19,10 @@ from core.loans.states import LoanState
 from core.notifications.models import OutboxMessage
 from core.scoring import applications as scoring
 from core.scoring.scores import scores_cache_invalidate
+from core.signing import actions
+from core.signing.models import SigningRequest, SigningStatus
 from core.users import services as users
 from core.users.models import TelegramUser
-from core.wallets import actions
-from core.wallets.models import ReconciliationRun, SigningRequest, SigningStatus
 from tests.factories import USD, active_loan, listed_loan
 from tests.loans.test_stats import repay
 
@@ -164,10 +165,10 @@ def test_the_reconciliation_report_lists_the_differences(operator):
         started_at="2026-01-01T00:00:00Z", loans_checked=3, differences_count=1, ok=False,
         differences=[{"loan_id": 7, "chain_loan_id": 70, "field": "repaid", "ledger": 10,
                       "chain": 12, "lender_id": None}])
-    listing = operator.get("/admin/wallets/reconciliationrun/").content.decode()
-    assert f"/admin/wallets/reconciliationrun/{run.pk}/report/" in listing
+    listing = operator.get("/admin/chain/reconciliationrun/").content.decode()
+    assert f"/admin/chain/reconciliationrun/{run.pk}/report/" in listing
     assert 'id="run-reconciliation"' in listing
-    report = operator.get(f"/admin/wallets/reconciliationrun/{run.pk}/report/").content.decode()
+    report = operator.get(f"/admin/chain/reconciliationrun/{run.pk}/report/").content.decode()
     assert "1 differences" in report and "<td>repaid</td>" in report
 
 

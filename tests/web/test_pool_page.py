@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.wallets.models import SigningRequest
+from core.signing.models import SigningRequest
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from bot.dbcall import run_in_db
 from bot.replies import answer_button
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
-from core.wallets.actions import pause_request, unpause_request
+from core.signing.actions import pause_request, unpause_request
 
 
 async def _pause(update: Update, context: BotContext, *, paused: bool) -> None:

@@ -18,9 +18,9 @@ from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from core.common.chain import ChainError
 from core.loans.labels import state_label
 from core.loans.stats import PlatformStats, platform_stats
+from core.pool.selectors import PoolOverview, pool_overview
 from core.scoring.selectors import review_queue_count
-from core.wallets.actions import contracts_paused
-from core.wallets.pool import PoolOverview, pool_overview
+from core.signing.actions import contracts_paused
 
 
 def _percent(ratio: float, language: str) -> str:

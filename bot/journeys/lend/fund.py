@@ -25,7 +25,7 @@ from core.loans.funding import (
 )
 from core.loans.market import loan_public
 from core.loans.models import Loan
-from core.wallets.actions import fund_request
+from core.signing.actions import fund_request
 
 FUND_AMOUNT = "lend.amount"
 

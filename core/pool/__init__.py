@@ -1,0 +1,1 @@
+"""The backstop pool's figures read from the chain and the ledger (a plain package: no models)."""
