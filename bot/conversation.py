@@ -1,10 +1,13 @@
 """Conversation state in the database, so a restart or a second bot process loses nothing.
 
 Every update first passes `prepare` (handler group -1), which finds the person, their language
-and their conversation session (step + draft) and puts them on the context. A callback that moves
-the conversation returns the next step's name, `END`, or None (stay); `transition` puts it on
-the context's session, and the dispatcher stores the session with the update marked handled,
-before the next update of the chat is handled.
+and their conversation session (step + draft) and puts them on the context. Every journey has
+one shape: its handlers are listed in one table (`bot.journeys.Journey`), built with `command`,
+`step_button` and `action_button` here, and each callback returns where the conversation goes
+next: a step's name, `END`, or None (stay). The wiring writes that step on the session with
+`Session.move`, and the dispatcher stores the session with the update marked handled, before
+the next update of the chat is handled. A reply that shows the buttons of the step it moves to
+builds them with `Session.next_nonce`, the nonce that step will carry.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from typing import Any
 
 from django.utils import translation
 from telegram import Update
-from telegram.ext import Application, CallbackContext, CallbackQueryHandler, ExtBot
+from telegram.ext import (
+    Application,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+)
 
 from bot import callbacks
 from bot.dbcall import in_db
@@ -36,11 +45,21 @@ class Session:
     draft: dict[str, Any] = field(default_factory=dict)
     nonce: str = ""
     moved: bool = False  # the step (or its draft) changed while handling this update
+    _next_nonce: str = field(default="", repr=False)
+
+    @property
+    def next_nonce(self) -> str:
+        """The nonce of the step this update moves to: the buttons of that step carry it, and
+        every button of the current step goes stale once the move is stored."""
+        if not self._next_nonce:
+            self._next_nonce = chat_services.chat_session_nonce()
+        return self._next_nonce
 
     def move(self, step: str, *, draft: dict | None = None) -> None:
         self.step = step
         self.draft = {} if step == END else dict(draft if draft is not None else self.draft)
-        self.nonce = "" if step == END else chat_services.chat_session_nonce()
+        self.nonce = "" if step == END else self.next_nonce
+        self._next_nonce = ""
         self.moved = True
 
     def stored(self) -> dict | None:
@@ -107,24 +126,49 @@ def update_sessions(application: Application) -> UpdateSessions:
 
 
 def save_step(context: BotContext, step: str, *, draft: dict | None = None) -> None:
-    """Move the person to `step` (or END) on the context's session; the dispatcher stores it.
-    Buttons of the previous step go stale: the new step has a fresh nonce."""
-    session = context.session
-    assert session is not None
-    session.move(step, draft=draft)
+    """Move to `step` from inside a callback (journeys not yet returning their steps:
+    loans, pool, admin); the dispatcher stores it."""
+    assert context.session is not None
+    context.session.move(step, draft=draft)
+
+
+def goes_to(context: BotContext, next_step: str | None) -> None:
+    """Write the step a callback returned on the session: a name, END, or None (stay)."""
+    if next_step is not None and context.session is not None:
+        context.session.move(next_step)
 
 
 def transition(callback: Callback) -> Callback:
-    """Store the step a callback returns: a name, END, or None to stay where it is."""
+    """A handler that writes the step its callback returns."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: BotContext) -> str | None:
         next_step = await callback(update, context)
-        if next_step is not None and context.session is not None:
-            save_step(context, next_step)
+        goes_to(context, next_step)
         return next_step
 
     return wrapper
+
+
+def command(name: str, callback: Callback) -> CommandHandler:
+    """The handler of a /command; its callback returns the step it leads to."""
+    return CommandHandler(name, transition(callback))
+
+
+ActionCallback = Callable[[Update, BotContext, tuple[str, ...]], Awaitable[str | None]]
+
+
+def action_button(kind: str, what: str, callback: ActionCallback) -> CallbackQueryHandler:
+    """The handler of a button that names an action and objects, `kind|what|arg...`, outside
+    any step (no nonce): the callback gets the args, looks up what they name, checks the person
+    may act on it, answers the press, and returns the step it leads to."""
+
+    async def pressed(update: Update, context: BotContext) -> None:
+        button = callbacks.decode(update.callback_query.data)
+        goes_to(context, await callback(update, context, button.args[1:] if button else ()))
+
+    pattern = rf"^{callbacks.VERSION}\|{re.escape(kind)}\|{re.escape(what)}(\||$)"
+    return CallbackQueryHandler(pressed, pattern=pattern)
 
 
 ButtonCallback = Callable[[Update, BotContext, str], Awaitable[str | None]]
@@ -132,27 +176,31 @@ ButtonCallback = Callable[[Update, BotContext, str], Awaitable[str | None]]
 
 def step_button(kind: str, what: str, steps: str | frozenset[str], callback: ButtonCallback, *,
                 valid: Callable[[str, dict], bool] = lambda value, draft: True,
+                what_first: bool = False,
+                allowed: Callable[[BotContext], bool] = lambda context: True,
                 ) -> CallbackQueryHandler:
-    """The handler of one button of a conversation step, `kind|nonce|what|value`, routed by
-    its pattern. The one guard for stale and forged presses is here: the nonce must be the
-    session's, the person at one of `steps`, the value `valid` for the draft; otherwise the
-    press gets answer_stale_button and changes nothing. A press that passes is answered (the
-    spinner stops) and `callback(update, context, value)` returns the next step, END, or None
+    """The handler of one button of a conversation step, `kind|nonce|what|value` (or
+    `kind|what|nonce|value` with `what_first`), routed by its pattern. The one guard for stale
+    and forged presses is here: the nonce must be the session's, the person at one of `steps`
+    and `allowed`, the value `valid` for the draft; otherwise the press gets
+    answer_stale_button and changes nothing. A press that passes is answered (the spinner
+    stops) and `callback(update, context, value)` returns the next step, END, or None
     (stay)."""
     steps = frozenset({steps}) if isinstance(steps, str) else steps
+    nonce_at = 1 if what_first else 0
 
     async def pressed(update: Update, context: BotContext) -> None:
         button = callbacks.decode(update.callback_query.data)
         session = context.session
-        nonce, value = (button.arg(0), button.arg(2) or "") if button else (None, "")
+        nonce, value = (button.arg(nonce_at), button.arg(2) or "") if button else (None, "")
         if (session is None or not session.nonce or nonce != session.nonce
-                or session.step not in steps or not valid(value, session.draft)):
+                or session.step not in steps or not allowed(context)
+                or not valid(value, session.draft)):
             await answer_stale_button(update)
             return
         await answer_button(update)
-        next_step = await callback(update, context, value)
-        if next_step is not None:
-            save_step(context, next_step)
+        goes_to(context, await callback(update, context, value))
 
-    pattern = rf"^{callbacks.VERSION}\|{re.escape(kind)}\|[^|]*\|{re.escape(what)}(\||$)"
+    head = (rf"{re.escape(what)}\|[^|]*" if what_first else rf"[^|]*\|{re.escape(what)}")
+    pattern = rf"^{callbacks.VERSION}\|{re.escape(kind)}\|{head}(\||$)"
     return CallbackQueryHandler(pressed, pattern=pattern)

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot.conversation import BotContext, Callback
+from bot.conversation import BotContext, Callback, goes_to
 from bot.dbcall import run_in_db
 from bot.replies import answer_button, answer_stale_button, say
 from core.users.services import user_mark_unreachable
@@ -33,11 +33,13 @@ def _private(update: Update) -> bool:
 
 
 def make_router(steps: dict[str, Callback]):
+    """A message at a step goes to that step's callback, which returns the next step."""
+
     async def route(update: Update, context: BotContext) -> None:
         session = context.session
         step = steps.get(session.step) if session is not None and session.step else None
         if step is not None:
-            await step(update, context)
+            goes_to(context, await step(update, context))
             return
         if not _private(update):
             return  # in groups the bot speaks only when spoken to with a command

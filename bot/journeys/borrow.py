@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
-from bot.amounts import read_typed_amount
+from bot.amounts import read_typed_amount, reading_value
 from bot.cards import missing_text, schedule_lines, send_schedule_chart
-from bot.conversation import END, BotContext, save_step, step_button
+from bot.conversation import END, BotContext, command, step_button
 from bot.dbcall import run_in_db
 from bot.i18n import (
     format_amount,
@@ -77,48 +77,49 @@ def _quote(draft: dict) -> BorrowQuote:
 
 # --- /borrow ----------------------------------------------------------------------------------
 
-async def borrow(update: Update, context: BotContext) -> None:
+async def borrow(update: Update, context: BotContext) -> str:
+    """/borrow starts anew from any step: the draft of whatever came before is dropped."""
     person = context.person
-    save_step(context, END)
+    context.session.draft = {}
     if onboarding_gaps(user=person):
         await say(update, missing_text(person))
-        return
+        return END
     if person.is_frozen:
         await say(update, _("Your account is frozen; you cannot request a loan now."))
-        return
+        return END
     if not person.is_borrower:
-        save_step(context, ROLE)
         await say(update, _("Your account is set up for lending only. Would you like to "
                             "borrow as well?"), markup=keyboard(
-            [button(_("Yes, I want to borrow too"), "borrow", context.session.nonce, "role",
-                    "b")]))
-        return
-    await ask_amount(update, context)
+            [button(_("Yes, I want to borrow too"), "borrow", context.session.next_nonce,
+                    "role", "b")]))
+        return ROLE
+    return await ask_amount(update, context)
 
 
-async def ask_amount(update: Update, context: BotContext) -> None:
+async def ask_amount(update: Update, context: BotContext) -> str:
     person, language = context.person, context.person.language
     quote = await run_in_db(borrow_quote, user=person)
     if quote.max_principal <= 0:
-        save_step(context, END)
         await say(update, _("You cannot borrow more right now: your verification level allows "
                             "no more than you already owe or have asked for. Repaying raises "
                             "it again; /loans shows your loans."))
-        return
-    save_step(context, AMOUNT, draft={"quote": quote.as_draft()})
+        return END
+    context.session.draft = {"quote": quote.as_draft()}
     await say(update, _("How much would you like to borrow? Type the amount; you can ask for up "
                         "to %(max)s.") % {"max": format_amount(quote.max_principal, language)})
+    return AMOUNT
 
 
-async def amount_typed(update: Update, context: BotContext) -> None:
-    units = await read_typed_amount(
+async def amount_typed(update: Update, context: BotContext) -> str | None:
+    typed = await read_typed_amount(
         update, context, example=format_number(100, context.person.language),
         choice=lambda nonce, units: ("borrow", nonce, "amt", units))
-    if units is not None:
-        await amount_chosen(update, context, units)
+    if typed.units is None:
+        return typed.next_step
+    return await amount_chosen(update, context, typed.units)
 
 
-async def amount_chosen(update: Update, context: BotContext, units: int) -> None:
+async def amount_chosen(update: Update, context: BotContext, units: int) -> str | None:
     """Check the amount against the limits (the same rules scoring applies), then the term."""
     language = context.person.language
     quote = _quote(context.session.draft)
@@ -132,56 +133,55 @@ async def amount_chosen(update: Update, context: BotContext, units: int) -> None
         await say(update, _("%(amount)s is more than you can borrow.") % {
             "amount": format_amount(units, language)} + " " + why + " " + _(
             "Please type a smaller amount."))
-        return
-    draft = {"quote": quote.as_draft(), "amount": units}
-    save_step(context, TERM, draft=draft)
-    nonce = context.session.nonce
+        return None
+    context.session.draft = {"quote": quote.as_draft(), "amount": units}
+    nonce = context.session.next_nonce
     terms = [button(term_label(n, language), "borrow", nonce, "term", n)
              for n in quote.terms]
     await replace_or_say(update, _("%(amount)s. Over how many monthly installments would you "
                                    "like to repay?") % {"amount": format_amount(units, language)},
                          markup=keyboard(*[terms[i:i + 3] for i in range(0, len(terms), 3)]))
+    return TERM
 
 
-async def ask_purpose(update: Update, context: BotContext) -> None:
-    save_step(context, PURPOSE)
-    nonce = context.session.nonce
+async def ask_purpose(update: Update, context: BotContext) -> str:
+    nonce = context.session.next_nonce
     purposes = [button(purpose_label(value), "borrow", nonce, "purpose", value)
                 for value in LoanPurpose.values]
     await replace_or_say(update, _("What is the loan for?"),
                          markup=keyboard(*[purposes[i:i + 2]
                                            for i in range(0, len(purposes), 2)]))
+    return PURPOSE
 
 
-async def ask_income(update: Update, context: BotContext) -> None:
-    save_step(context, INCOME)
-    nonce, language = context.session.nonce, context.person.language
+async def ask_income(update: Update, context: BotContext) -> str:
+    nonce, language = context.session.next_nonce, context.person.language
     bands = [[button(income_label(band, language), "borrow", nonce, "income", band)]
              for band in IncomeBand.values]
     bands.append([button(_("Prefer not to say"), "borrow", nonce, "income", NOT_SAID)])
     await replace_or_say(update, _("What is your monthly income, in US dollars or the "
                                    "equivalent? It helps your score; it is never shown to "
                                    "lenders."), markup=keyboard(*bands))
+    return INCOME
 
 
-async def ask_employment(update: Update, context: BotContext) -> None:
-    save_step(context, EMPLOYMENT)
-    nonce = context.session.nonce
+async def ask_employment(update: Update, context: BotContext) -> str:
+    nonce = context.session.next_nonce
     options = [button(employment_label(value), "borrow", nonce, "job", value)
                for value in Employment.values]
     rows = [options[i:i + 2] for i in range(0, len(options), 2)]
     rows.append([button(_("Prefer not to say"), "borrow", nonce, "job", NOT_SAID)])
     await replace_or_say(update, _("What is your work situation?"), markup=keyboard(*rows))
+    return EMPLOYMENT
 
 
-async def show_summary(update: Update, context: BotContext) -> None:
+async def show_summary(update: Update, context: BotContext) -> str:
     language = context.person.language
     draft = context.session.draft
     quote = _quote(draft)
     units, count = draft["amount"], draft["installments"]
     total, schedule = quote_schedule(quote=quote, principal=units, installments=count)
-    save_step(context, CONFIRM)
-    nonce = context.session.nonce
+    nonce = context.session.next_nonce
     lines = [
         _("Your application:"),
         _("Amount: %(amount)s") % {"amount": format_amount(units, language)},
@@ -200,36 +200,25 @@ async def show_summary(update: Update, context: BotContext) -> None:
         [button(_("Submit the application"), "borrow", nonce, "submit", "yes")],
         [button(_("Cancel"), "borrow", nonce, "submit", "no")]))
     await send_schedule_chart(update, schedule)
+    return CONFIRM
 
 
-async def after_purpose(update: Update, context: BotContext) -> None:
-    if _quote(context.session.draft).profile_declared:
-        await show_summary(update, context)
-    else:
-        await ask_income(update, context)
-
-
-async def submit(update: Update, context: BotContext) -> None:
+async def submit(update: Update, context: BotContext) -> str:
     draft, person = context.session.draft, context.person
     try:
         loan = await run_in_db(loan_application_submit, borrower=person,
                                principal=draft["amount"], installments=draft["installments"],
                                purpose=draft["purpose"])
     except ServiceError as error:
-        save_step(context, END)
         await replace_or_say(update, str(error))
-        return
-    save_step(context, END)
+        return END
     await replace_or_say(update, _("Application #%(loan)s is submitted. Scoring is running: "
                                    "I will send you the result here in a moment.") % {
         "loan": localize_digits(str(loan.pk), person.language)})
+    return END
 
 
 # --- buttons ----------------------------------------------------------------------------------
-
-def _amount_value(value: str, draft: dict) -> bool:
-    return value.isdigit() and 0 < int(value) <= 10**15
-
 
 def _term_value(value: str, draft: dict) -> bool:
     return (value.isdigit() and "amount" in draft
@@ -244,42 +233,43 @@ def _one_of(*values: str):
     return lambda value, draft: value in values
 
 
-async def role_chosen(update: Update, context: BotContext, value: str) -> None:
+async def role_chosen(update: Update, context: BotContext, value: str) -> str:
     context.person = await run_in_db(user_set_roles, user=context.person, borrower=True,
                                      lender=context.person.is_lender)
-    await ask_amount(update, context)
+    return await ask_amount(update, context)
 
 
-async def amount_pressed(update: Update, context: BotContext, value: str) -> None:
-    await amount_chosen(update, context, int(value))
+async def amount_pressed(update: Update, context: BotContext, value: str) -> str | None:
+    return await amount_chosen(update, context, int(value))
 
 
-async def term_chosen(update: Update, context: BotContext, value: str) -> None:
+async def term_chosen(update: Update, context: BotContext, value: str) -> str:
     context.session.draft["installments"] = int(value)
-    await ask_purpose(update, context)
+    return await ask_purpose(update, context)
 
 
-async def purpose_chosen(update: Update, context: BotContext, value: str) -> None:
+async def purpose_chosen(update: Update, context: BotContext, value: str) -> str:
     context.session.draft["purpose"] = value
-    await after_purpose(update, context)
+    if _quote(context.session.draft).profile_declared:
+        return await show_summary(update, context)
+    return await ask_income(update, context)
 
 
-async def income_chosen(update: Update, context: BotContext, value: str) -> None:
+async def income_chosen(update: Update, context: BotContext, value: str) -> str:
     context.session.draft["income"] = "" if value == NOT_SAID else value
-    await ask_employment(update, context)
+    return await ask_employment(update, context)
 
 
-async def job_chosen(update: Update, context: BotContext, value: str) -> None:
+async def job_chosen(update: Update, context: BotContext, value: str) -> str:
     await run_in_db(borrower_profile_set, user=context.person,
                     income_band=context.session.draft["income"],
                     employment="" if value == NOT_SAID else value)
-    await show_summary(update, context)
+    return await show_summary(update, context)
 
 
-async def submit_chosen(update: Update, context: BotContext, value: str) -> str | None:
+async def submit_chosen(update: Update, context: BotContext, value: str) -> str:
     if value == "yes":
-        await submit(update, context)
-        return None
+        return await submit(update, context)
     await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to start "
                                    "again."))
     return END
@@ -325,14 +315,13 @@ async def offer_pressed(update: Update, context: BotContext) -> None:
         "lenders can fund your loan and I will keep you posted."))
 
 
-
 def build_handlers() -> Journey:
     return Journey(
         name="borrow",
         handlers=[
-            CommandHandler("borrow", borrow),
+            command("borrow", borrow),
             step_button(KIND, "role", ROLE, role_chosen, valid=_one_of("b")),
-            step_button(KIND, "amt", AMOUNT, amount_pressed, valid=_amount_value),
+            step_button(KIND, "amt", AMOUNT, amount_pressed, valid=reading_value),
             step_button(KIND, "term", TERM, term_chosen, valid=_term_value),
             step_button(KIND, "purpose", PURPOSE, purpose_chosen, valid=_purpose_value),
             step_button(KIND, "income", INCOME, income_chosen,

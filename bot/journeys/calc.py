@@ -8,10 +8,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from telegram import Update
-from telegram.ext import CommandHandler
 
-from bot.amounts import read_typed_amount
-from bot.conversation import END, BotContext, save_step, step_button, transition
+from bot.amounts import read_typed_amount, reading_value
+from bot.conversation import END, BotContext, command, step_button
 from bot.i18n import (
     format_amount,
     format_number,
@@ -32,51 +31,45 @@ def _example(language: str) -> str:
     return format_amount(EXAMPLE_UNITS, language, symbol=False)
 
 
-@transition
 async def start_calc(update: Update, context: BotContext) -> str:
     await say(update, _("How much would you like to borrow? Type the amount, for example "
                         "%(example)s.") % {"example": _example(context.person.language)})
     return AMOUNT
 
 
-@transition
 async def amount_typed(update: Update, context: BotContext) -> str | None:
-    units = await read_typed_amount(
+    typed = await read_typed_amount(
         update, context, example=_example(context.person.language),
         choice=lambda nonce, units: ("calc", nonce, "amt", units))
-    return None if units is None else await _ask_term(update, context, units)
+    if typed.units is None:
+        return typed.next_step
+    return await _ask_term(update, context, typed.units)
 
 
-async def _ask_term(update: Update, context: BotContext, units: int) -> None:
-    """Moves to TERM itself: the buttons must carry the nonce of the stored step."""
+async def _ask_term(update: Update, context: BotContext, units: int) -> str:
     context.session.draft["amount"] = units
-    save_step(context, TERM)
-    nonce = context.session.nonce
+    nonce = context.session.next_nonce
     language = context.person.language
     terms = [button(ngettext("%(count)s month", "%(count)s months", n)
                     % {"count": format_number(n, language)}, "calc", nonce, "term", n)
              for n in TERMS]
     await replace_or_say(update, _("%(amount)s. Over how many monthly installments?")
                          % {"amount": format_amount(units, language)}, markup=keyboard(terms))
+    return TERM
 
 
-@transition
 async def term_typed(update: Update, context: BotContext) -> None:
     await say(update, _("Please choose the number of installments with the buttons above, or "
                         "send /cancel."))
-
-
-def _amount_value(value: str, draft: dict) -> bool:
-    return value.isdigit() and 0 < int(value) <= 10**15
 
 
 def _term_value(value: str, draft: dict) -> bool:
     return value.isdigit() and int(value) in TERMS and isinstance(draft.get("amount"), int)
 
 
-async def amount_pressed(update: Update, context: BotContext, value: str) -> None:
+async def amount_pressed(update: Update, context: BotContext, value: str) -> str:
     """One reading of an amount that read two ways."""
-    await _ask_term(update, context, int(value))
+    return await _ask_term(update, context, int(value))
 
 
 async def term_chosen(update: Update, context: BotContext, value: str) -> str:
@@ -108,13 +101,12 @@ def _to_cents(units: int) -> int:
     return (units + cent // 2) // cent * cent
 
 
-
 def build_handlers() -> Journey:
     return Journey(
         name="calc",
         handlers=[
-            CommandHandler("calc", start_calc),
-            step_button("calc", "amt", AMOUNT, amount_pressed, valid=_amount_value),
+            command("calc", start_calc),
+            step_button("calc", "amt", AMOUNT, amount_pressed, valid=reading_value),
             step_button("calc", "term", TERM, term_chosen, valid=_term_value),
         ],
         steps={AMOUNT: amount_typed, TERM: term_typed},

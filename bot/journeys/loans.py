@@ -43,14 +43,12 @@ from core.loans.selectors import (
     loan_next_installment,
 )
 from core.loans.services import loan_cancel
-from core.loans.states import OPEN_FOR_FUNDING, LoanState
+from core.loans.states import CANCELLABLE_OFF_CHAIN as CANCEL_OFF_CHAIN
+from core.loans.states import OPEN_FOR_FUNDING, REPAYABLE, LoanState
 from core.signing.actions import cancel_request, drawdown_request, repay_request
 from core.users.models import TelegramUser
 
 S = LoanState
-REPAYABLE = frozenset({S.ACTIVE, S.LATE, S.DEFAULTED})
-# Not yet on chain: cancelling is a state change. On chain and unfunded: a transaction.
-CANCEL_OFF_CHAIN = frozenset({S.SUBMITTED, S.SCORED, S.IN_REVIEW, S.APPROVED})
 REPAY_AMOUNT = "repay.amount"
 
 
@@ -287,12 +285,14 @@ async def repay_pressed(update: Update, context: BotContext) -> None:
         await say(update, _("This button is no longer active. Please use the latest message."))
 
 
-async def repay_amount_typed(update: Update, context: BotContext) -> None:
-    units = await read_typed_amount(
+async def repay_amount_typed(update: Update, context: BotContext) -> str | None:
+    typed = await read_typed_amount(
         update, context, example=format_number(50, context.person.language),
         choice=lambda nonce, units: ("repay", "amt", nonce, units))
-    if units is not None:
-        await _repay_typed_amount(update, context, units)
+    if typed.units is None:
+        return typed.next_step
+    await _repay_typed_amount(update, context, typed.units)
+    return None
 
 
 async def _ambiguous_amount_pressed(update: Update, context: BotContext,

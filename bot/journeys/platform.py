@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.cards import language_keyboard, send_help
-from bot.conversation import END, BotContext, save_step
+from bot.conversation import END, BotContext, command
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
 from bot.replies import answer_button, replace_or_say, say
@@ -48,20 +48,20 @@ async def choose_language(update: Update, context: BotContext) -> None:
                                    "what I can do.") % {"language": LANGUAGE_NAMES[code]})
 
 
-async def cancel(update: Update, context: BotContext) -> None:
+async def cancel(update: Update, context: BotContext) -> str | None:
     """Leaves any conversation, in every state; nothing half-done is kept."""
     if context.session is not None and context.session.step:
-        save_step(context, END)
         await say(update, _("Cancelled. Nothing was saved. /help lists what I can do."))
-    else:
-        await say(update, _("There is nothing to cancel. /help lists what I can do."))
+        return END
+    await say(update, _("There is nothing to cancel. /help lists what I can do."))
+    return None
 
 
 def build_handlers() -> Journey:
     return Journey(
         name="platform",
         handlers=[
-            CommandHandler("cancel", cancel),
+            command("cancel", cancel),
             CommandHandler("help", help_command),
             CommandHandler("language", language),
             CallbackQueryHandler(choose_language, pattern=callbacks.pattern("lang")),

@@ -181,12 +181,14 @@ async def button_pressed(update: Update, context: BotContext) -> None:
 
 
 
-async def amount_typed(update: Update, context: BotContext) -> None:
-    units = await read_typed_amount(
+async def amount_typed(update: Update, context: BotContext) -> str | None:
+    typed = await read_typed_amount(
         update, context, example=format_number(50, context.person.language),
         choice=lambda nonce, units: (KIND, "amt", nonce, units))
-    if units is not None:
-        await _amount_chosen(update, context, units)
+    if typed.units is None:
+        return typed.next_step
+    await _amount_chosen(update, context, typed.units)
+    return None
 
 
 async def _ambiguous_pressed(update: Update, context: BotContext,

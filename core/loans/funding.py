@@ -64,3 +64,9 @@ def funding_refusal_text(reason: str) -> str:
         NOT_OPEN: _("This loan is not open for funding."),
         DEADLINE_PASSED: _("The funding deadline of this loan has passed."),
     }[reason]
+
+
+def funding_amount(*, loan: Loan, asked: int) -> int:
+    """What a lender who typed `asked` funds: capped at what is left (never raised; the person
+    still confirms the amount in their wallet)."""
+    return min(asked, loan.left_to_fund)

@@ -48,6 +48,10 @@ OUTSTANDING = frozenset({S.FUNDED, S.ACTIVE, S.LATE, S.DEFAULTED})
 IN_FLIGHT = frozenset({S.DRAFT, S.SUBMITTED, S.SCORED, S.IN_REVIEW, S.APPROVED, S.LISTED,
                        S.FUNDING})
 OPEN_FOR_FUNDING = frozenset({S.LISTED, S.FUNDING})
+# What a borrower can do with their loan in each state (the bot's buttons and core's actions).
+REPAYABLE = frozenset({S.ACTIVE, S.LATE, S.DEFAULTED})
+# Cancelled off chain (a state change) before listing; once listed and unfunded, on chain.
+CANCELLABLE_OFF_CHAIN = frozenset({S.SUBMITTED, S.SCORED, S.IN_REVIEW, S.APPROVED})
 
 
 def can_transition(from_state: str, to_state: str) -> bool:
