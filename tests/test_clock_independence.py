@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from core.ops.digest import admin_digest_queue
 
 from core.loans.reminders import installment_reminders_queue
 from core.notifications.models import OutboxMessage
+from core.ops.digest import admin_digest_queue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
