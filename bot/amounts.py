@@ -17,7 +17,7 @@ from telegram import Update
 
 from bot.conversation import BotContext
 from bot.i18n import Ambiguous, Invalid, format_amount, invalid_amount_text, parse_amount
-from bot.replies import answer_button, answer_stale_button, button, keyboard, say
+from bot.replies import button, keyboard, say
 
 MAX_UNITS = 10**15  # as bot.i18n.parse_amount: beyond anything a person means to type
 
@@ -53,16 +53,3 @@ async def read_typed_amount(update: Update, context: BotContext, *, example: str
                              for units in parsed.readings]))
         return TypedAmount(None, next_step=context.session.step)
     return TypedAmount(parsed.units)
-
-
-async def pressed_reading(update: Update, context: BotContext, nonce: str | None,
-                          value: str | None, steps: set[str]) -> int | None:
-    """The reading a pressed button chose, its press answered; None (told so) when the button
-    is stale or forged (the journeys that do not route it through step_button yet)."""
-    session = context.session
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step not in steps or not reading_value(value or "", {})):
-        await answer_stale_button(update)
-        return None
-    await answer_button(update)
-    return int(value)

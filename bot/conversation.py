@@ -7,7 +7,8 @@ one shape: its handlers are listed in one table (`bot.journeys.Journey`), built 
 next: a step's name, `END`, or None (stay). The wiring writes that step on the session with
 `Session.move`, and the dispatcher stores the session with the update marked handled, before
 the next update of the chat is handled. A reply that shows the buttons of the step it moves to
-builds them with `Session.next_nonce`, the nonce that step will carry.
+builds them with `Session.next_nonce`, the nonce that step will carry. A callback that keeps
+facts for the next step (a loan id, a typed text) sets `session.draft` before it returns it.
 """
 
 from __future__ import annotations
@@ -125,20 +126,13 @@ def update_sessions(application: Application) -> UpdateSessions:
     return application.bot_data.setdefault("sessions", UpdateSessions())
 
 
-def save_step(context: BotContext, step: str, *, draft: dict | None = None) -> None:
-    """Move to `step` from inside a callback (journeys not yet returning their steps:
-    loans, pool, admin); the dispatcher stores it."""
-    assert context.session is not None
-    context.session.move(step, draft=draft)
-
-
 def goes_to(context: BotContext, next_step: str | None) -> None:
     """Write the step a callback returned on the session: a name, END, or None (stay)."""
     if next_step is not None and context.session is not None:
         context.session.move(next_step)
 
 
-def transition(callback: Callback) -> Callback:
+def _writing_step(callback: Callback) -> Callback:
     """A handler that writes the step its callback returns."""
 
     @functools.wraps(callback)
@@ -152,7 +146,7 @@ def transition(callback: Callback) -> Callback:
 
 def command(name: str, callback: Callback) -> CommandHandler:
     """The handler of a /command; its callback returns the step it leads to."""
-    return CommandHandler(name, transition(callback))
+    return CommandHandler(name, _writing_step(callback))
 
 
 ActionCallback = Callable[[Update, BotContext, tuple[str, ...]], Awaitable[str | None]]

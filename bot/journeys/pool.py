@@ -14,11 +14,11 @@ from babel.numbers import format_decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
-from bot.amounts import pressed_reading, read_typed_amount
-from bot.conversation import END, BotContext, save_step
+from bot.amounts import read_typed_amount, reading_value
+from bot.conversation import END, BotContext, action_button, command, step_button
 from bot.dbcall import run_in_db
 from bot.i18n import (
     babel_locale,
@@ -135,50 +135,61 @@ async def pool_command(update: Update, context: BotContext) -> None:
               markup=overview_markup(overview, position))
 
 
-async def button_pressed(update: Update, context: BotContext) -> None:
-    pressed = callbacks.decode(update.callback_query.data)
-    what = pressed.arg(0) if pressed else None
+async def out_of_date(update: Update, context: BotContext | None = None) -> None:
+    """A /pool button this release did not make (forged, or from an older layout)."""
+    await answer_button(update, _("This button is out of date. Send /pool for the latest "
+                                  "figures."), alert=True)
+
+
+async def _pressed_position(update: Update, context: BotContext) -> PoolPosition | None:
+    """The person's position, read from the chain again; None (the press answered) when
+    there is no wallet or the chain cannot be read."""
     person = context.person
-    language = person.language
-    if what == "amt":
-        await _ambiguous_pressed(update, context, pressed)
-        return
-    if what not in {"dep", "wd"}:
-        await answer_button(update, _("This button is out of date. Send /pool for the latest "
-                                      "figures."), alert=True)
-        return
     if not person.wallet_address:
         await answer_button(update, _("Link your wallet first."), alert=True)
-        return
+        return None
     position = await run_in_db(pool_position, address=person.wallet_address)
     if position is None:
         await answer_button(update, _("I cannot read the pool from the chain right now. Please "
                                       "try again in a minute."), alert=True)
-        return
-    if what == "dep":
-        await answer_button(update)
-        save_step(context, DEPOSIT)
-        await say(update, _("How much would you like to deposit? Your wallet holds %(balance)s. "
-                            "Send /cancel to stop.") % {
-            "balance": format_amount(position.wallet_balance, language)})
-        return
+    return position
+
+
+async def deposit_pressed(update: Update, context: BotContext,
+                          args: tuple[str, ...]) -> str | None:
+    position = await _pressed_position(update, context)
+    if position is None:
+        return None
+    await answer_button(update)
+    await say(update, _("How much would you like to deposit? Your wallet holds %(balance)s. "
+                        "Send /cancel to stop.") % {
+        "balance": format_amount(position.wallet_balance, context.person.language)})
+    return DEPOSIT
+
+
+async def withdraw_pressed(update: Update, context: BotContext,
+                           args: tuple[str, ...]) -> str | None:
+    position = await _pressed_position(update, context)
+    if position is None:
+        return None
+    language = context.person.language
     status = position.withdraw_status
     if not position.shares:
         await answer_button(update, _("You have nothing in the pool to withdraw."), alert=True)
-    elif status == "cooling":
+        return None
+    if status == "cooling":
         await answer_button(update, _("Your withdrawal opens on %(date)s.") % {
             "date": _when(position.unlock_at, language)}, alert=True)
-    elif status == "ready":
-        await answer_button(update)
-        await request_signing(update, pool_withdraw_request, user=person,
-                    shares=position.redeemable_shares, ready=True)
-    else:
-        await answer_button(update)
-        save_step(context, WITHDRAW)
-        await say(update, _("How much would you like to withdraw? Up to %(amount)s. After you "
-                            "ask, the cooldown starts. Send /cancel to stop.") % {
-            "amount": format_amount(position.assets, language)})
-
+        return None
+    await answer_button(update)
+    if status == "ready":
+        await request_signing(update, pool_withdraw_request, user=context.person,
+                              shares=position.redeemable_shares, ready=True)
+        return None
+    await say(update, _("How much would you like to withdraw? Up to %(amount)s. After you "
+                        "ask, the cooldown starts. Send /cancel to stop.") % {
+        "amount": format_amount(position.assets, language)})
+    return WITHDRAW
 
 
 async def amount_typed(update: Update, context: BotContext) -> str | None:
@@ -187,50 +198,49 @@ async def amount_typed(update: Update, context: BotContext) -> str | None:
         choice=lambda nonce, units: (KIND, "amt", nonce, units))
     if typed.units is None:
         return typed.next_step
-    await _amount_chosen(update, context, typed.units)
-    return None
+    return await amount_chosen(update, context, typed.units)
 
 
-async def _ambiguous_pressed(update: Update, context: BotContext,
-                             pressed: callbacks.Button) -> None:
-    units = await pressed_reading(update, context, pressed.arg(1), pressed.arg(2),
-                                  {DEPOSIT, WITHDRAW})
-    if units is not None:
-        await _amount_chosen(update, context, units)
+async def amount_pressed(update: Update, context: BotContext, value: str) -> str | None:
+    """One reading of an amount that read two ways."""
+    return await amount_chosen(update, context, int(value))
 
 
-async def _amount_chosen(update: Update, context: BotContext, units: int) -> None:
+async def amount_chosen(update: Update, context: BotContext, units: int) -> str | None:
+    """A deposit or a withdrawal of `units` (by the step), or stay and say why not."""
     person, language = context.person, context.person.language
-    step = context.session.step
     position = await run_in_db(pool_position, address=person.wallet_address)
     if position is None:
         await say(update, _("I cannot read the pool from the chain right now. Please try again "
                             "in a minute."))
-        return
-    if step == DEPOSIT:
+        return None
+    if context.session.step == DEPOSIT:
         if units > position.wallet_balance:
             await say(update, _("Your wallet holds only %(balance)s. Type a smaller amount, or "
                                 "send /cancel.") % {
                 "balance": format_amount(position.wallet_balance, language)})
-            return
-        save_step(context, END)
+            return None
         await request_signing(update, pool_deposit_request, user=person, amount=units)
-        return
+        return END
     if units > position.assets:
         await say(update, _("Your position is %(amount)s. Type that much or less, or send "
                             "/cancel.") % {"amount": format_amount(position.assets, language)})
-        return
-    save_step(context, END)
+        return None
     await request_signing(update, pool_withdraw_request, user=person,
-                shares=pool_shares_for(position=position, assets=units), ready=False)
+                          shares=pool_shares_for(position=position, assets=units), ready=False)
+    return END
 
 
 def build_handlers() -> Journey:
     return Journey(
         name="pool",
         handlers=[
-            CommandHandler("pool", pool_command),
-            CallbackQueryHandler(button_pressed, pattern=callbacks.pattern(KIND)),
+            command("pool", pool_command),
+            action_button(KIND, "dep", deposit_pressed),
+            action_button(KIND, "wd", withdraw_pressed),
+            step_button(KIND, "amt", frozenset({DEPOSIT, WITHDRAW}), amount_pressed,
+                        what_first=True, valid=reading_value),
+            CallbackQueryHandler(out_of_date, pattern=callbacks.pattern(KIND)),
         ],
         steps={DEPOSIT: amount_typed, WITHDRAW: amount_typed},
         commands=[("pool", gettext_lazy("the backstop pool: deposit, withdraw, returns"))],

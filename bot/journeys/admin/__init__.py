@@ -9,13 +9,13 @@ only says which handler answers which button and which step.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
-from bot.conversation import BotContext
+from bot.conversation import BotContext, command
 from bot.journeys import Journey
 from bot.journeys.admin import broadcast, pause, review, stats, users
-from bot.journeys.admin.access import KIND, admin_button
+from bot.journeys.admin.access import KIND, admin_button, admin_step_button
 from bot.replies import answer_stale_button
 
 
@@ -28,7 +28,7 @@ def build_handlers() -> Journey:
     return Journey(
         name="admin",
         handlers=[
-            CommandHandler("admin", stats.admin_command),
+            command("admin", stats.admin_command),
             admin_button("home", stats.home_pressed),
             admin_button("q", review.queue_pressed),
             admin_button("it", review.item_pressed, target=True),
@@ -39,8 +39,10 @@ def build_handlers() -> Journey:
             admin_button("fz", users.freeze_pressed, target=True),
             admin_button("uf", users.unfreeze_pressed, target=True),
             admin_button("bc", broadcast.broadcast_pressed),
-            admin_button("bcs", broadcast.send_pressed),
-            admin_button("bcx", broadcast.drop_pressed),
+            admin_step_button("bcs", broadcast.BROADCAST_CONFIRM, broadcast.send_pressed,
+                              valid=broadcast.has_text),
+            admin_step_button("bcx", broadcast.BROADCAST_CONFIRM, broadcast.drop_pressed,
+                              valid=broadcast.has_text),
             admin_button("ps", pause.pause_pressed),
             admin_button("ups", pause.resume_pressed),
             # Any other admin button: made up, or from an older release.

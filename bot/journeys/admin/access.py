@@ -15,13 +15,13 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
-from bot.conversation import END, BotContext, Callback
+from bot.conversation import END, BotContext, Callback, goes_to, step_button
 from bot.replies import answer_stale_button, say
 from core.users.models import TelegramUser
 
 KIND = "adm"
 REASON_MAX = 255
-Pressed = Callable[[Update, BotContext, int | None], Awaitable[None]]
+Pressed = Callable[[Update, BotContext, int | None], Awaitable[str | None]]
 
 
 def is_admin(person: TelegramUser | None) -> bool:
@@ -36,8 +36,8 @@ def _number(value: str | None) -> int | None:
 
 def admin_button(what: str, callback: Pressed, *, target: bool = False) -> CallbackQueryHandler:
     """The handler of one admin button, `adm|<what>[|<id>]`: an admin's press reaches
-    `callback(update, context, id)`; anyone else's, or a malformed one, gets the stale
-    answer."""
+    `callback(update, context, id)`, which returns the step it leads to; anyone else's, or a
+    malformed one, gets the stale answer."""
 
     async def pressed(update: Update, context: BotContext) -> None:
         button = callbacks.decode(update.callback_query.data)
@@ -45,10 +45,19 @@ def admin_button(what: str, callback: Pressed, *, target: bool = False) -> Callb
         if not is_admin(context.person) or (target and number is None):
             await answer_stale_button(update)
             return
-        await callback(update, context, number)
+        goes_to(context, await callback(update, context, number))
 
     pattern = rf"^{callbacks.VERSION}\|{KIND}\|{what}(\||$)"
     return CallbackQueryHandler(pressed, pattern=pattern)
+
+
+def admin_step_button(what: str, step: str, callback: Callable[[Update, BotContext, str],
+                      Awaitable[str | None]], *,
+                      valid: Callable[[str, dict], bool]) -> CallbackQueryHandler:
+    """An admin button of a conversation step, `adm|<what>|<nonce>`: step_button's guard
+    (the nonce, the step, `valid` for the draft) and an admin pressing it."""
+    return step_button(KIND, what, step, callback, what_first=True, valid=valid,
+                       allowed=lambda context: is_admin(context.person))
 
 
 def admin_step(callback: Callback) -> Callback:

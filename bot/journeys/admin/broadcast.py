@@ -7,12 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from telegram import Update
 
-from bot import callbacks
-from bot.conversation import END, BotContext, save_step, transition
+from bot.conversation import END, BotContext
 from bot.dbcall import in_db, run_in_db
 from bot.i18n import format_number, localize_digits
 from bot.journeys.admin.access import KIND, admin_step
-from bot.replies import answer_button, answer_stale_button, button, keyboard, replace_or_say, say
+from bot.replies import answer_button, button, keyboard, replace_or_say, say
 from core.common.errors import ServiceError
 from core.notifications.services import BROADCAST_MAX_CHARS, broadcast_enqueue
 from core.users.selectors import users_reachable_count
@@ -20,12 +19,12 @@ from core.users.selectors import users_reachable_count
 BROADCAST_TEXT, BROADCAST_CONFIRM = "admin.broadcast_text", "admin.broadcast_confirm"
 
 
-async def broadcast_pressed(update: Update, context: BotContext, _target: int | None) -> None:
+async def broadcast_pressed(update: Update, context: BotContext, _target: int | None) -> str:
     await answer_button(update)
-    save_step(context, BROADCAST_TEXT)
     await say(update, _("Type the message for everyone who uses the bot (at most "
                         "%(count)s characters). You will see a preview before it goes out.")
               % {"count": format_number(BROADCAST_MAX_CHARS, context.person.language)})
+    return BROADCAST_TEXT
 
 
 @in_db
@@ -33,7 +32,6 @@ def _reachable_count() -> int:
     return users_reachable_count()
 
 
-@transition
 @admin_step
 async def broadcast_text_typed(update: Update, context: BotContext) -> str | None:
     text = (update.effective_message.text or "").strip() if update.effective_message else ""
@@ -47,9 +45,9 @@ async def broadcast_text_typed(update: Update, context: BotContext) -> str | Non
                   % {"length": format_number(len(text), language),
                      "count": format_number(BROADCAST_MAX_CHARS, language)})
         return None
-    save_step(context, BROADCAST_CONFIRM, draft={"text": text})
+    context.session.draft = {"text": text}
     reach = await _reachable_count()
-    nonce = context.session.nonce
+    nonce = context.session.next_nonce  # the preview's buttons belong to the confirm step
     await say(update, _("Message from the Lendgram team:") + "\n\n" + text)
     await say(update, ngettext(
         "Above is how it will read (the first line in each person's language). Send it to "
@@ -59,44 +57,36 @@ async def broadcast_text_typed(update: Update, context: BotContext) -> str | Non
                                                                                   language)},
         markup=keyboard([button(_("Send it"), KIND, "bcs", nonce),
                          button(_("Do not send"), KIND, "bcx", nonce)]))
-    return None
+    return BROADCAST_CONFIRM
 
 
-@transition
 async def broadcast_confirm_typed(update: Update, context: BotContext) -> None:
     await say(update, _("Please answer with the buttons above: send it or not. /cancel also "
                         "drops it."))
 
 
-async def _confirm(update: Update, context: BotContext, *, send: bool) -> None:
-    pressed = callbacks.decode(update.callback_query.data)
-    nonce = pressed.arg(1) if pressed else None
-    session = context.session
-    if (session is None or not session.nonce or nonce != session.nonce
-            or session.step != BROADCAST_CONFIRM or not session.draft.get("text")):
-        await answer_stale_button(update)
-        return
-    await answer_button(update)
-    text = session.draft["text"]
-    save_step(context, END)  # the buttons go stale before the copies are queued
-    if not send:
-        await replace_or_say(update, _("Not sent. Nothing was queued."))
-        return
+def has_text(value: str, draft: dict) -> bool:
+    """`valid` for the confirm buttons: there is a previewed text to send."""
+    return bool(draft.get("text"))
+
+
+async def send_pressed(update: Update, context: BotContext, _value: str) -> str:
+    """Queues the copies; the step ends with this press, so a second press of the same
+    preview is stale (presses of one chat are handled one at a time)."""
     try:
-        sent = await run_in_db(broadcast_enqueue, author=context.person, text=text)
+        sent = await run_in_db(broadcast_enqueue, author=context.person,
+                               text=context.session.draft["text"])
     except ServiceError as error:
         await replace_or_say(update, str(error))
-        return
+        return END
     await replace_or_say(update, ngettext(
         "Broadcast #%(id)s is queued for %(count)s person; it goes out at Telegram's pace.",
         "Broadcast #%(id)s is queued for %(count)s people; it goes out at Telegram's pace.",
         sent.recipients) % {"id": localize_digits(str(sent.pk), context.person.language),
                             "count": format_number(sent.recipients, context.person.language)})
+    return END
 
 
-async def send_pressed(update: Update, context: BotContext, _target: int | None) -> None:
-    await _confirm(update, context, send=True)
-
-
-async def drop_pressed(update: Update, context: BotContext, _target: int | None) -> None:
-    await _confirm(update, context, send=False)
+async def drop_pressed(update: Update, context: BotContext, _value: str) -> str:
+    await replace_or_say(update, _("Not sent. Nothing was queued."))
+    return END

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from telegram import Update
 
-from bot.conversation import END, BotContext, save_step, transition
+from bot.conversation import END, BotContext
 from bot.dbcall import in_db, run_in_db
 from bot.i18n import format_amount, format_date, format_number, localize_digits
 from bot.journeys.admin.access import KIND, admin_step, typed_reason
@@ -98,20 +98,21 @@ async def approve_pressed(update: Update, context: BotContext, loan_id: int | No
                          markup=keyboard([button(_("Review queue"), KIND, "q")]))
 
 
-async def reject_pressed(update: Update, context: BotContext, loan_id: int | None) -> None:
+async def reject_pressed(update: Update, context: BotContext,
+                         loan_id: int | None) -> str | None:
     if await _in_review(loan_id) is None:
         await answer_button(update, _("This application is no longer waiting for review."),
                             alert=True)
-        return
+        return None
     await answer_button(update)
-    save_step(context, REJECT_REASON, draft={"loan_id": loan_id})
+    context.session.draft = {"loan_id": loan_id}
     await say(update, _("Why do you reject application #%(loan)s? Type the reason: it is kept "
                         "in the loan's history. The borrower is told that a reviewer declined "
                         "it, with the reasons behind their score. /cancel keeps it in review.")
               % {"loan": localize_digits(str(loan_id), context.person.language)})
+    return REJECT_REASON
 
 
-@transition
 @admin_step
 async def reject_reason_typed(update: Update, context: BotContext) -> str | None:
     reason = await typed_reason(update)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from telegram import Update
 
-from bot.conversation import END, BotContext, save_step, transition
+from bot.conversation import END, BotContext
 from bot.dbcall import in_db, run_in_db
 from bot.i18n import format_amount, format_date, format_number
 from bot.journeys.admin.access import KIND, admin_step, typed_reason
@@ -89,11 +89,11 @@ async def _show_user(update: Update, context: BotContext, user_id: int) -> None:
               markup=user_card_markup(user))
 
 
-async def find_pressed(update: Update, context: BotContext, _target: int | None) -> None:
+async def find_pressed(update: Update, context: BotContext, _target: int | None) -> str:
     await answer_button(update)
-    save_step(context, USER_QUERY)
     await say(update, _("Who are you looking for? Send a @username, a Telegram id or a "
                         "wallet address."))
+    return USER_QUERY
 
 
 async def user_pressed(update: Update, context: BotContext, user_id: int | None) -> None:
@@ -101,7 +101,6 @@ async def user_pressed(update: Update, context: BotContext, user_id: int | None)
     await _show_user(update, context, user_id)
 
 
-@transition
 @admin_step
 async def user_query_typed(update: Update, context: BotContext) -> str | None:
     query = (update.effective_message.text or "").strip() if update.effective_message else ""
@@ -123,23 +122,23 @@ async def user_query_typed(update: Update, context: BotContext) -> str | None:
 
 
 async def _ask_freeze_reason(update: Update, context: BotContext, user_id: int, *,
-                             freeze: bool) -> None:
+                             freeze: bool) -> str | None:
     found = await _user(user_id)
     if found is None or found[0].is_frozen != (not freeze):
         await answer_button(update, _("This is already done. Here is the person as they are "
                                       "now."), alert=True)
         if found is not None:
             await _show_user(update, context, user_id)
-        return
+        return None
     await answer_button(update)
-    save_step(context, FREEZE_REASON if freeze else UNFREEZE_REASON,
-                    draft={"user_id": user_id})
+    context.session.draft = {"user_id": user_id}
     who = str(found[0])
     await say(update, (_("Why do you freeze %(who)s? Type the reason. A frozen account cannot "
                          "request loans, fund them or start any other action until it is "
                          "unfrozen. /cancel leaves it as it is.") if freeze else
                        _("Why do you unfreeze %(who)s? Type the reason. /cancel leaves the "
                          "account frozen.")) % {"who": who})
+    return FREEZE_REASON if freeze else UNFREEZE_REASON
 
 
 async def _freeze_typed(update: Update, context: BotContext, *, freeze: bool) -> str | None:
@@ -166,21 +165,21 @@ async def _freeze_typed(update: Update, context: BotContext, *, freeze: bool) ->
     return END
 
 
-@transition
 @admin_step
 async def freeze_reason_typed(update: Update, context: BotContext) -> str | None:
     return await _freeze_typed(update, context, freeze=True)
 
 
-@transition
 @admin_step
 async def unfreeze_reason_typed(update: Update, context: BotContext) -> str | None:
     return await _freeze_typed(update, context, freeze=False)
 
 
-async def freeze_pressed(update: Update, context: BotContext, user_id: int | None) -> None:
-    await _ask_freeze_reason(update, context, user_id, freeze=True)
+async def freeze_pressed(update: Update, context: BotContext,
+                         user_id: int | None) -> str | None:
+    return await _ask_freeze_reason(update, context, user_id, freeze=True)
 
 
-async def unfreeze_pressed(update: Update, context: BotContext, user_id: int | None) -> None:
-    await _ask_freeze_reason(update, context, user_id, freeze=False)
+async def unfreeze_pressed(update: Update, context: BotContext,
+                           user_id: int | None) -> str | None:
+    return await _ask_freeze_reason(update, context, user_id, freeze=False)
