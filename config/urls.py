@@ -3,9 +3,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-admin.site.site_header = "Lendgram operations"
-admin.site.site_title = "Lendgram"
-
 urlpatterns = [
     # The public dashboard at "/", loans, the backstop pool and the personal pages (/me/).
     path("", include("core.web.urls")),

@@ -11,5 +11,6 @@ from config.settings.jobs import *  # noqa: F403
 from config.settings.lending import *  # noqa: F403
 from config.settings.operations import *  # noqa: F403
 from config.settings.scoring import *  # noqa: F403
+from config.settings.security import *  # noqa: F403
 from config.settings.storage import *  # noqa: F403
 from config.settings.telegram import *  # noqa: F403

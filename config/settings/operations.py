@@ -21,8 +21,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django gives these loggers handlers of its own, which would print unredacted plain lines
     # next to ours: naming them here replaces those handlers with the redacting one.
-    "loggers": {name: {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"),
-                       "propagate": False} for name in ("django", "django.server")},
+    "loggers": {**{name: {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"),
+                          "propagate": False} for name in ("django", "django.server")},
+                # django-axes announces its version at every start; lockouts still log (WARNING).
+                "axes.apps": {"level": "WARNING"}},
 }
 # Celery workers log through the handler above (JSON, redacted) instead of their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.audit.services import Operator
 from core.backoffice.selectors import loan_timeline
 from core.common.admin import ReadOnlyAdmin
 from core.common.adminactions import apply_each, ask_reason
@@ -107,7 +108,9 @@ class LoanAdmin(ReadOnlyAdmin):
             return None
         apply_each(self, request, queryset.filter(state=LoanState.IN_REVIEW),
               lambda loan: review_approve(loan=loan, reviewer=reviewer,
-                                          note=f"approved by operator {reviewer}"), "Approved")
+                                          note=f"approved by operator {reviewer}",
+                                          by=Operator.staff(request.user, admin=reviewer)),
+              "Approved")
         return None
 
     @admin.action(description="Reject selected applications in review")
@@ -124,7 +127,8 @@ class LoanAdmin(ReadOnlyAdmin):
             return form
         reason = request.POST["reason"].strip()
         apply_each(self, request, queryset,
-              lambda loan: review_reject(loan=loan, reviewer=reviewer, reason=reason),
+              lambda loan: review_reject(loan=loan, reviewer=reviewer, reason=reason,
+                                         by=Operator.staff(request.user, admin=reviewer)),
               "Rejected")
         return None
 

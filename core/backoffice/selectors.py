@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 
+from core.audit.models import OperatorAction
 from core.chain.models import ChainLog
 from core.ledger.models import JournalEntry, Posting
 from core.loans.models import Loan
@@ -16,14 +17,15 @@ from core.notifications.models import OutboxMessage
 @dataclass(frozen=True)
 class TimelineEvent:
     at: datetime
-    kind: str  # transition, chain, ledger, message
+    kind: str  # transition, chain, ledger, message, operator
     title: str
     detail: str
 
 
 def loan_timeline(*, loan: Loan) -> list[TimelineEvent]:
-    """State transitions, chain events, ledger entries with their postings and messages sent
-    about the loan, in time order (5 queries, whatever the loan's history)."""
+    """State transitions, chain events, ledger entries with their postings, messages sent
+    about the loan and operators' actions on it, in time order (6 queries, whatever the
+    loan's history)."""
     events = [TimelineEvent(t.created_at, "transition", f"{t.from_state} → {t.to_state}",
                             f"{t.actor_label}: {t.reason}" + (f" ({t.ref})" if t.ref else ""))
               for t in loan.transitions.all()]
@@ -43,4 +45,9 @@ def loan_timeline(*, loan: Loan) -> list[TimelineEvent]:
                              f"to {message.chat_id}: {message.status}"
                              + (f" ({message.last_error})" if message.last_error else ""))
                for message in OutboxMessage.objects.filter(params__loan_id=loan.pk)]
+    events += [TimelineEvent(action.created_at, "operator",
+                             f"{action.get_kind_display()} by {action.operator}",
+                             f"{action.target}: {action.reason}" if action.reason
+                             else action.target)
+               for action in OperatorAction.objects.filter(loan_id=loan.pk)]
     return sorted(events, key=lambda event: event.at)

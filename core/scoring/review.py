@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit.models import OperatorActionKind
+from core.audit.services import Operator, operator_action_record
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.scoring.errors import ScoringError
@@ -23,10 +25,15 @@ def _check_reviewer(reviewer: TelegramUser) -> None:
         raise ScoringError(_("Only an admin can decide a review."), code="not_admin")
 
 
-def review_approve(*, loan: Loan, reviewer: TelegramUser, note: str = "") -> Loan:
+def review_approve(*, loan: Loan, reviewer: TelegramUser, note: str = "",
+                   by: Operator | None = None) -> Loan:
+    """`by` says who acted when it is not the reviewer in the bot (a staff account)."""
     _check_reviewer(reviewer)
     with transaction.atomic():
         loans.loan_approve(loan=loan, actor=reviewer, reason=note or "approved in review")
+        operator_action_record(by=by or Operator.telegram(reviewer),
+                               kind=OperatorActionKind.APPROVE, target=f"loan #{loan.pk}",
+                               reason=note, subject=loan.borrower, loan_id=loan.pk)
         score = loan.scores.order_by("-created_at", "-id").first()
         notify_borrower(loan, "offer_ready", {**offer_params(loan, score, score.reasons),
                                                "offer_reasons": ["reviewed"]})
@@ -34,11 +41,14 @@ def review_approve(*, loan: Loan, reviewer: TelegramUser, note: str = "") -> Loa
 
 
 def review_reject(*, loan: Loan, reviewer: TelegramUser, reason: str,
-                  reason_keys: list[str] | None = None) -> Loan:
+                  reason_keys: list[str] | None = None, by: Operator | None = None) -> Loan:
     """A reviewer declines; `reason` is for the audit trail, `reason_keys` for the borrower."""
     _check_reviewer(reviewer)
     with transaction.atomic():
         loans.loan_reject(loan=loan, actor=reviewer, reason=reason)
+        operator_action_record(by=by or Operator.telegram(reviewer),
+                               kind=OperatorActionKind.REJECT, target=f"loan #{loan.pk}",
+                               reason=reason, subject=loan.borrower, loan_id=loan.pk)
         score = loan.scores.order_by("-created_at", "-id").first()
         notify_borrower(loan, "application_refused", {
             "loan_id": loan.pk, "grade": loan.grade, "score": loan.score,

@@ -10,10 +10,13 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from web3.exceptions import Web3Exception
 
+from core.audit.models import OperatorActionKind
+from core.audit.services import Operator, operator_action_record
 from core.common.chain import (
     TRANSIENT_RPC_ERRORS,
     ChainUnavailable,
@@ -305,14 +308,20 @@ def _pause_request(*, user: TelegramUser, paused: bool) -> tuple[SigningRequest,
     if not steps:
         raise ActionRefused(_("The contracts are already paused.") if paused else
                             _("The contracts are already running."), code="no_change")
-    with translation.override(user.language):
+    with transaction.atomic(), translation.override(user.language):
         summary = (_("Pause the contracts: no new loans, funding, drawdowns, cancellations, "
                      "defaults or pool deposits until you resume them. Repayments, claims, "
                      "refunds and pool withdrawals go on.") if paused else
                    _("Resume the contracts: listing, funding, drawdowns, cancellations, "
                      "defaults and pool deposits work again."))
-        return _create(user=user, kind=SigningKind.PAUSE if paused else SigningKind.UNPAUSE,
-                       steps=steps, summary=summary)
+        created = _create(user=user, kind=SigningKind.PAUSE if paused else SigningKind.UNPAUSE,
+                          steps=steps, summary=summary)
+        # The chain has the last word (the admin may never sign), but asking is an action too.
+        operator_action_record(
+            by=Operator.telegram(user), target="LoanBook and pool",
+            kind=OperatorActionKind.PAUSE if paused else OperatorActionKind.UNPAUSE,
+            reason=f"signing request #{created[0].pk}")
+    return created
 
 
 def pause_request(*, user: TelegramUser) -> tuple[SigningRequest, str]:

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.audit.services import Operator
 from core.common.admin import ReadOnlyAdmin
 from core.common.adminactions import apply_each
 from core.signing.models import SigningRequest, SigningStatus
@@ -21,7 +22,9 @@ class SigningRequestAdmin(ReadOnlyAdmin):
         waiting = queryset.filter(status__in=[SigningStatus.PENDING, SigningStatus.EXPIRED])
         skipped = queryset.count() - waiting.count()
         apply_each(self, request, waiting.select_related("user", "loan"),
-                   lambda row: signing_request_resend(request=row), "New links queued")
+                   lambda row: signing_request_resend(request=row,
+                                                      by=Operator.staff(request.user)),
+                   "New links queued")
         if skipped:
             self.message_user(request, f"{skipped} already sent or failed: not resent.",
                               messages.WARNING)

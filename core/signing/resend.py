@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone, translation
 
+from core.audit.models import OperatorActionKind
+from core.audit.services import SYSTEM, Operator, operator_action_record
 from core.notifications.services import notification_enqueue
 from core.signing import actions
 from core.signing.links import signing_links
@@ -37,7 +39,7 @@ def _rebuild(old: SigningRequest) -> tuple[SigningRequest, str]:
                                   expected_sender=old.expected_sender)
 
 
-def signing_request_resend(*, request: SigningRequest) -> SigningRequest:
+def signing_request_resend(*, request: SigningRequest, by: Operator = SYSTEM) -> SigningRequest:
     """A new link for the same action, sent to the person; raises ServiceError when the
     action is no longer allowed (the loan moved on, the account is frozen, ...)."""
     with transaction.atomic():
@@ -52,4 +54,8 @@ def signing_request_resend(*, request: SigningRequest) -> SigningRequest:
             params={"summary": new.summary, "page": links.page, "wallets": links.wallets,
                     "eip681": links.eip681 or "", "expires_at": new.expires_at.isoformat(),
                     "loan_id": new.loan_id, "request_id": new.pk})
+        operator_action_record(by=by, kind=OperatorActionKind.RESEND,
+                               target=f"signing request #{request.pk} ({request.kind})",
+                               reason=f"new link #{new.pk}", subject=request.user,
+                               loan_id=request.loan_id)
     return new

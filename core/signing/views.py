@@ -51,7 +51,11 @@ def signing_page(request: HttpRequest, token: str):
         context.update(_wallet_options())
         context["client_config"] = {**context["client_config"],
                                     "walletConnect": context["walletconnect"]}
-        return render(request, "signing/signing.html", context)
+        response = render(request, "signing/signing.html", context)
+    if context["walletconnect"]:
+        # WalletConnect's relay, its verify frame and the wallets' pictures in its modal.
+        response._csp_update = settings.WALLETCONNECT_CSP
+    return response
 
 
 def _wallet_options() -> dict:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.audit.services import Operator
 from core.common.adminactions import apply_each, ask_reason
 from core.users import services
 from core.users.models import TelegramUser
@@ -28,10 +29,14 @@ class TelegramUserAdmin(admin.ModelAdmin):
             return form
         reason = request.POST["reason"].strip()
         apply_each(self, request, queryset,
-              lambda user: services.user_freeze(user=user, reason=reason), "Frozen")
+              lambda user: services.user_freeze(user=user, reason=reason,
+                                                 by=Operator.staff(request.user)),
+                   "Frozen")
         return None
 
     @admin.action(description="Unfreeze selected accounts")
     def unfreeze(self, request, queryset):
         apply_each(self, request, queryset.filter(is_frozen=True),
-              lambda user: services.user_unfreeze(user=user), "Unfrozen")
+              lambda user: services.user_unfreeze(user=user,
+                                                   by=Operator.staff(request.user)),
+                   "Unfrozen")

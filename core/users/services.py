@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit.models import OperatorActionKind
+from core.audit.services import SYSTEM, Operator, operator_action_record
 from core.common.errors import ServiceError
 from core.common.queueing import publish_by_name_after_commit
 from core.users.models import TERMS_VERSION, KycTier, TelegramUser
@@ -150,24 +152,29 @@ def user_set_kyc_tier(*, user: TelegramUser, tier: int) -> TelegramUser:
     return user
 
 
-def user_freeze(*, user: TelegramUser, reason: str,
-                actor: TelegramUser | None = None) -> TelegramUser:
+def user_freeze(*, user: TelegramUser, reason: str, by: Operator | None = None) -> TelegramUser:
     """A frozen account can start no loan, funding or other on-chain action."""
     if not reason.strip():
         raise ServiceError(_("Say why the account is frozen."), code="reason_required")
-    user.is_frozen, user.frozen_reason, user.frozen_at = True, reason.strip(), timezone.now()
-    user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
-    log.info("user %s frozen by %s: %s", user.pk, actor or "an operator", user.frozen_reason)
+    with transaction.atomic():
+        user.is_frozen, user.frozen_reason, user.frozen_at = True, reason.strip(), timezone.now()
+        user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+        _record(by, OperatorActionKind.FREEZE, user, user.frozen_reason)
     return user
 
 
 def user_unfreeze(*, user: TelegramUser, reason: str = "",
-                  actor: TelegramUser | None = None) -> TelegramUser:
-    user.is_frozen, user.frozen_reason, user.frozen_at = False, "", None
-    user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
-    log.info("user %s unfrozen by %s: %s", user.pk, actor or "an operator",
-             reason.strip() or "no reason given")
+                  by: Operator | None = None) -> TelegramUser:
+    with transaction.atomic():
+        user.is_frozen, user.frozen_reason, user.frozen_at = False, "", None
+        user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
+        _record(by, OperatorActionKind.UNFREEZE, user, reason)
     return user
+
+
+def _record(by: Operator | None, kind: str, user: TelegramUser, reason: str) -> None:
+    operator_action_record(by=by or SYSTEM, kind=kind, subject=user, reason=reason,
+                           target=f"account {user.telegram_id}")
 
 
 def user_set_reminders(*, user: TelegramUser, enabled: bool) -> TelegramUser:

@@ -11,6 +11,7 @@ from eth_account import Account
 
 from bot import callbacks
 from bot.guard import FloodGate
+from core.audit.models import OperatorAction
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
@@ -129,6 +130,9 @@ def test_an_admin_approves_from_the_queue_and_the_borrower_gets_the_offer(run_bo
     loan.refresh_from_db()
     assert loan.state == LoanState.APPROVED
     assert loan.transitions.filter(to_state=LoanState.APPROVED, actor=admin).exists()
+    assert OperatorAction.objects.values_list("kind", "operator", "loan_id", "reason").get() == (
+        "approve", f"telegram:{admin.telegram_id} (@{admin.username})", loan.pk,
+        "approved in chat")
 
 
 def test_an_admin_rejects_with_a_typed_reason_and_the_borrower_hears_it_in_persian(run_bot,
@@ -156,6 +160,10 @@ def test_an_admin_rejects_with_a_typed_reason_and_the_borrower_hears_it_in_persi
     transition = loan.transitions.get(to_state=LoanState.REJECTED)
     assert (transition.actor, transition.reason) == (
         admin, "Income documents do not match the declared band")
+    action = OperatorAction.objects.get()
+    assert (action.kind, action.admin_telegram_id, action.subject_telegram_id, action.reason) == (
+        "reject", admin.telegram_id, reza.telegram_id,
+        "Income documents do not match the declared band")
 
 
 def test_user_lookup_masks_the_phone_and_freezing_refuses_borrowing_and_funding(run_bot, admin):
@@ -182,7 +190,7 @@ def test_user_lookup_masks_the_phone_and_freezing_refuses_borrowing_and_funding(
         replies = await chat.say(ADA, "Documents checked")
         assert "@alice is unfrozen." in texts(replies)
         # Frozen Bob finds a loan through its link but cannot fund it.
-        await db(user_freeze, user=bob, reason="chargeback", actor=admin)
+        await db(user_freeze, user=bob, reason="chargeback")
         card = [m for m in await chat.say("bob", f"/start loan_{listed.pk}")
                 if "reply_markup" in m][-1]
         refused = await chat.press("bob", card, "Lend ")
@@ -192,6 +200,12 @@ def test_user_lookup_masks_the_phone_and_freezing_refuses_borrowing_and_funding(
     alice.refresh_from_db()
     assert not alice.is_frozen
     assert not bob.signing_requests.exists()
+    operator = f"telegram:{admin.telegram_id} (@{admin.username})"
+    assert list(OperatorAction.objects.values_list("kind", "operator", "subject_telegram_id",
+                                                   "reason")) == [
+        ("freeze", operator, alice.telegram_id, "Suspected identity fraud"),
+        ("unfreeze", operator, alice.telegram_id, "Documents checked"),
+        ("freeze", "system", bob.telegram_id, "chargeback")]
     with pytest.raises(actions.ActionRefused, match="frozen"):
         actions.fund_request(user=bob, loan=listed, amount=10 * USD)
 
@@ -304,6 +318,8 @@ def test_an_admin_pauses_and_resumes_the_contracts_with_their_own_wallet(run_bot
             if contract.functions.paused().call():
                 chain.send(deployer, Builder(chain.deployment).pause(name, paused=False))
     assert not loan_book.functions.paused().call() and not pool.functions.paused().call()
+    assert list(OperatorAction.objects.values_list("kind", "admin_telegram_id")) == [
+        ("pause", admin.telegram_id), ("unpause", admin.telegram_id)]
 
 
 def test_a_wallet_without_the_pauser_role_is_refused_before_signing(admin, chain, settings):

@@ -56,8 +56,10 @@ CURSOR = ("from core.chain.models import ChainCursor; "
 
 
 def test_the_run_command_serves_admin_and_runs_jobs_on_the_embedded_default(tmp_path):
+    # Nothing of the suite's own settings either: the run command turns debug on by itself.
     env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+           if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG",
+                          "DJANGO_SECURE_HTTPS", "OPERATOR_2FA_REQUIRED", "DJANGO_SECRET_KEY"}}
     env.update(LENDGRAM_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1",
                RPC_URL=f"http://127.0.0.1:{free_port()}",
                ONCHAIN_ADDRESSES_FILE=str(tmp_path / "addresses.json"))
@@ -68,6 +70,7 @@ def test_the_run_command_serves_admin_and_runs_jobs_on_the_embedded_default(tmp_
     try:
         wait_for(lambda: http_status(f"http://127.0.0.1:{port}/admin/login/") == 200,
                  timeout=60, what="the web app")
+        # Static files served by Django and plain http: debug is on in the run command only.
         assert http_status(f"http://127.0.0.1:{port}/static/admin/css/base.css") == 200
         wait_for(lambda: "ready." in (tmp_path / "rundev.log").read_text(), timeout=60,
                  what="the Celery worker")

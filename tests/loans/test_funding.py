@@ -66,6 +66,6 @@ def test_fund_request_refuses_a_lender_the_rule_refuses(alice, bob):
 
 def test_a_frozen_lender_may_not_fund(alice, bob):
     loan = listed_loan(borrower=alice)
-    bob = users.user_freeze(user=bob, reason="chargeback", actor=None)
+    bob = users.user_freeze(user=bob, reason="chargeback")
     with pytest.raises(actions.ActionRefused, match="frozen"):
         actions.fund_request(user=bob, loan=loan, amount=10 * USD)

@@ -47,8 +47,8 @@ def test_a_lender_funds_from_the_page_and_the_indexer_confirms_it(chain, live_se
     assert request.status == SigningStatus.SUBMITTED and len(request.tx_hashes) == 2
 
     chain.sync()
-    browser_page.wait_for_function(
-        "document.getElementById('notice').textContent.includes('Done')", timeout=15_000)
+    # A locator, not a string of script: the page's policy refuses eval, Playwright's too.
+    browser_page.locator("#notice", has_text="Done").wait_for(timeout=15_000)
     screenshot(browser_page, "signing-fund-confirmed")
     assert SigningRequest.objects.get(pk=request.pk).status == SigningStatus.CONFIRMED
     loan.refresh_from_db()

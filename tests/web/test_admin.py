@@ -1,5 +1,6 @@
 """Operators in the Django admin: review decisions, freezing, rescoring, signing links resent,
-a loan's timeline, the reconciliation report and CSV exports."""
+each recorded with who, when and why; a loan's timeline, the reconciliation report and CSV
+exports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import User
 
 from bot.notifications import render
 from config.celery import app as celery_app
+from core.audit.models import OperatorAction
 from core.chain.models import ReconciliationRun
 from core.ledger.models import Posting
 from core.loans import services as loans
@@ -68,6 +70,10 @@ def test_an_operator_approves_an_application_in_review(operator, in_review):
     assert in_review.state == LoanState.APPROVED
     assert in_review.transitions.last().actor.username == "root"
     assert OutboxMessage.objects.filter(template_key="offer_ready").exists()
+    action = OperatorAction.objects.get()
+    assert (action.kind, action.operator, action.loan_id, action.subject_telegram_id,
+            action.admin_telegram_id) == ("approve", "staff:root", in_review.pk, 1001, 9001)
+    assert action.staff_user.username == "root"
 
 
 def test_rejecting_asks_for_a_reason_first(operator, in_review):
@@ -75,11 +81,14 @@ def test_rejecting_asks_for_a_reason_first(operator, in_review):
     assert page.status_code == 200 and b'name="reason"' in page.content
     in_review.refresh_from_db()
     assert in_review.state == LoanState.IN_REVIEW
+    assert not OperatorAction.objects.exists()
     act(operator, LOANS, "reject_in_review", [in_review.pk], apply="Reject",
         reason="income not plausible")
     in_review.refresh_from_db()
     assert in_review.state == LoanState.REJECTED
     assert in_review.transitions.last().reason == "income not plausible"
+    assert OperatorAction.objects.values_list("kind", "operator", "reason").get() == (
+        "reject", "staff:root", "income not plausible")
 
 
 def test_an_operator_without_an_admin_telegram_account_cannot_decide(client, in_review):
@@ -87,6 +96,7 @@ def test_an_operator_without_an_admin_telegram_account_cannot_decide(client, in_
     act(client, LOANS, "approve_in_review", [in_review.pk])
     in_review.refresh_from_db()
     assert in_review.state == LoanState.IN_REVIEW
+    assert not OperatorAction.objects.exists()
 
 
 @pytest.fixture
@@ -116,6 +126,10 @@ def test_an_operator_freezes_with_a_reason_and_unfreezes(operator, bob):
     act(operator, url, "unfreeze", [bob.pk])
     bob.refresh_from_db()
     assert not bob.is_frozen
+    assert list(OperatorAction.objects.values_list("kind", "operator", "subject_telegram_id",
+                                                   "reason")) == [
+        ("freeze", "staff:root", bob.telegram_id, "chargeback"),
+        ("unfreeze", "staff:root", bob.telegram_id, "")]
 
 
 def test_resending_a_signing_link_sends_a_fresh_one_and_retires_the_old(operator, alice, bob):
@@ -133,6 +147,8 @@ def test_resending_a_signing_link_sends_a_fresh_one_and_retires_the_old(operator
     assert "Fund loan" in rendered.text
     urls = [b.url for row in rendered.markup.inline_keyboard for b in row]
     assert message.params["page"] in urls
+    assert OperatorAction.objects.values_list("kind", "operator", "loan_id", "target").get() == (
+        "resend", "staff:root", loan.pk, f"signing request #{old.pk} (fund)")
 
 
 def test_a_link_for_an_action_no_longer_allowed_is_not_resent(operator, alice, bob):
@@ -143,6 +159,7 @@ def test_a_link_for_an_action_no_longer_allowed_is_not_resent(operator, alice, b
     act(operator, "/admin/wallets/signingrequest/", "resend_link", [old.pk])
     assert SigningRequest.objects.count() == 1
     assert not OutboxMessage.objects.filter(template_key="signing_link_resent").exists()
+    assert not OperatorAction.objects.exists()
 
 
 def test_a_loans_timeline_shows_transitions_ledger_postings_and_messages(operator, alice, bob):
@@ -158,6 +175,26 @@ def test_a_loans_timeline_shows_transitions_ledger_postings_and_messages(operato
     assert html.count('class="ledger"') == loan.journal_entries.count()
     change_page = operator.get(f"{LOANS}{loan.pk}/change/").content.decode()
     assert f"{LOANS}{loan.pk}/timeline/" in change_page
+
+
+def test_a_loans_timeline_shows_who_decided_it_when_and_why(operator, in_review, clock):
+    act(operator, LOANS, "reject_in_review", [in_review.pk], apply="Reject",
+        reason="income <b>not</b> plausible")
+    html = operator.get(f"{LOANS}{in_review.pk}/timeline/").content.decode()
+    row = next(line for line in html.splitlines() if 'class="operator"' in line)
+    assert "2026-03-10 12:00:00" in row
+    assert "reject an application by staff:root" in row
+    assert f"loan #{in_review.pk}: income &lt;b&gt;not&lt;/b&gt; plausible" in row
+
+
+def test_the_operator_trail_cannot_be_edited_in_the_admin(operator, in_review):
+    act(operator, LOANS, "approve_in_review", [in_review.pk])
+    action = OperatorAction.objects.get()
+    url = f"/admin/audit/operatoraction/{action.pk}/"
+    assert operator.get("/admin/audit/operatoraction/").status_code == 200
+    assert operator.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    assert operator.post(f"{url}change/", {"reason": "nothing happened"}).status_code == 403
+    assert OperatorAction.objects.get().reason == action.reason
 
 
 def test_the_reconciliation_report_lists_the_differences(operator):

@@ -20,8 +20,9 @@ PAGES = {
     "me as lender": ("/me/", "bob", 5),
     "statement csv": ("/me/statement.csv", "bob", 3),
     # Django admin: session, operator, the loan, then transitions, chain logs, ledger entries
-    # and messages (bulk loans have no ledger entries, so no postings query follows).
-    "admin timeline": ("/admin/loans/loan/{loan}/timeline/", "operator", 7),
+    # messages and operators' actions (bulk loans have no ledger entries, so no postings
+    # query follows).
+    "admin timeline": ("/admin/loans/loan/{loan}/timeline/", "operator", 8),
 }
 
 

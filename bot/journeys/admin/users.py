@@ -12,6 +12,7 @@ from bot.dbcall import in_db, run_in_db
 from bot.i18n import format_amount, format_date, format_number
 from bot.journeys.admin.access import KIND, admin_step, typed_reason
 from bot.replies import answer_button, button, keyboard, say
+from core.audit.services import Operator
 from core.common.errors import ServiceError
 from core.loans.selectors import user_activity
 from core.users.models import TelegramUser
@@ -152,10 +153,10 @@ async def _freeze_typed(update: Update, context: BotContext, *, freeze: bool) ->
     try:
         if freeze:
             await run_in_db(user_freeze, user=found[0], reason=reason,
-                            actor=context.person)
+                            by=Operator.telegram(context.person))
         else:
             await run_in_db(user_unfreeze, user=found[0], reason=reason,
-                            actor=context.person)
+                            by=Operator.telegram(context.person))
     except ServiceError as error:
         await say(update, str(error))
         return None
