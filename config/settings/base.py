@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "core.chat",
     "core.signing",
     "core.chain",
+    "core.kyc",
     "core.devtools",
     "core.ops",
     "core.web",
