@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "core.signing",
     "core.chain",
     "core.kyc",
+    "core.privacy",
     "core.devtools",
     "core.ops",
     "core.web",

@@ -251,3 +251,12 @@ def chat_arrival(*, chat_id: int, telegram_id: int, username: str = "", first_na
     stored = row[_PERSON.width:]
     session = None if stored[0] is None else _SESSION.build(stored, connection)
     return person, chat_session_live(session)
+
+
+def chat_person_forget(*, telegram_id: int) -> None:
+    """Erasure: the person's conversation drafts are deleted and the text of the updates
+    already handled in their chat is blanked. The update ids stay (a redelivered update must
+    still be recognised); pending updates are left to be handled."""
+    ChatSession.objects.filter(user_id=telegram_id).delete()
+    ReceivedUpdate.objects.filter(chat_id=telegram_id, status=UpdateStatus.HANDLED).update(
+        payload={})
