@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,9 +88,13 @@ def kyc_request_submit(*, user: TelegramUser, uploads: list[Upload]) -> KycReque
                                            content_type=content_type, size=sealed.size,
                                            sha256=sealed.sha256)
             _tell_admins(request)
-    except Exception:
+    except Exception as error:
         for name in stored:  # nothing recorded them: leave no file behind
             vault.document_delete(storage_name=name)
+        if isinstance(error, IntegrityError):  # a second request raced this one in
+            raise ServiceError(_("Your documents are already with our team. You will hear "
+                                 "from me as soon as they are checked."),
+                               code="pending") from error
         raise
     log.info("kyc request %s opened by user %s for tier %s", request.pk, user.pk,
              request.target_tier)
@@ -116,11 +120,14 @@ def _decidable(request_id: int) -> KycRequest:
 
 @transaction.atomic
 def kyc_request_approve(*, request: KycRequest, operator, note: str = "") -> KycRequest:
-    """Raise the person's tier at once (their borrowing limit with it) and tell them."""
+    """Raise the person's tier at once (their borrowing limit with it) and tell them. A tier
+    an operator set higher meanwhile is never lowered by an older request."""
     request = _decidable(request.pk)
     request.status, request.note = KycStatus.APPROVED, note.strip()
     _record_decision(request, operator)
-    user_set_kyc_tier(user=request.user, tier=request.target_tier)
+    user = TelegramUser.objects.select_for_update().get(pk=request.user_id)
+    if user.kyc_tier < request.target_tier:
+        user_set_kyc_tier(user=user, tier=request.target_tier)
     notification_enqueue(recipient=request.user, template_key="kyc_approved",
                          dedupe_key=f"kyc:{request.pk}:decision",
                          params={"request_id": request.pk, "tier": request.target_tier,

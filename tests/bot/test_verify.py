@@ -94,6 +94,22 @@ def test_text_and_stickers_at_the_photo_steps_get_a_hint_and_the_step_waits(run_
     assert KycRequest.objects.filter(user=alice).count() == 1
 
 
+def test_the_hints_are_in_the_persons_language(run_bot, kyc_folder):
+    factories.users.user_set_language(
+        user=factories.borrower(telegram_id=PEOPLE["lucia"]["id"], username="lucia",
+                                tier=KycTier.BASIC), language="es")
+
+    async def scenario(chat):
+        [intro] = texts(await chat.say("lucia", "/verify"))
+        hint = texts(await chat.send("lucia", kind="sticker"))
+        return intro, hint
+
+    intro, hint = run_bot(scenario)
+    assert "podrías pedir hasta 1.000,00\u00a0USDx en total" in intro
+    assert hint == ["Envía una foto de tu documento de identidad (el clip y luego Foto), o "
+                    "/cancel para parar."]
+
+
 def test_an_image_sent_as_a_file_is_accepted_and_another_file_is_refused(run_bot, alice,
                                                                           kyc_folder):
     async def scenario(chat):

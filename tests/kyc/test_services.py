@@ -170,3 +170,23 @@ def test_the_next_request_after_approval_asks_for_the_enhanced_tier(kyc_folder, 
     dana.refresh_from_db()
     second = kyc_request_submit(user=dana, uploads=uploads())
     assert (second.from_tier, second.target_tier) == (KycTier.VERIFIED, KycTier.ENHANCED)
+
+
+def test_approval_never_lowers_a_tier_raised_meanwhile(kyc_folder, dana, operator):
+    request = kyc_request_submit(user=dana, uploads=uploads())
+    user_set_kyc_tier(user=dana, tier=KycTier.ENHANCED)
+    kyc_request_approve(request=request, operator=operator)
+    dana.refresh_from_db()
+    assert dana.kyc_tier == KycTier.ENHANCED
+
+
+def test_a_request_racing_another_in_is_refused_and_leaves_no_file(kyc_folder, dana,
+                                                                   monkeypatch):
+    import core.kyc.services as services
+
+    # The check passes (as in a second process at the same moment); the database refuses.
+    KycRequest.objects.create(user=dana, from_tier=1, target_tier=2)
+    monkeypatch.setattr(services, "kyc_pending_request", lambda *, user: None)
+    with pytest.raises(ServiceError, match="already with our team"):
+        kyc_request_submit(user=dana, uploads=uploads())
+    assert not list(kyc_folder.rglob("*.bin"))
