@@ -77,6 +77,38 @@ def test_documents_go_from_the_chat_to_the_encrypted_store(run_bot, alice, kyc_f
     assert not any(repr(document[:16])[2:-1] in line for line in ours)
 
 
+def test_the_decision_reaches_the_borrower_in_their_language(run_bot, kyc_folder):
+    from django.contrib.auth import get_user_model
+
+    from core.kyc.services import kyc_request_reject
+    from tests.bot.harness import db
+    from tests.bot.wallets import deliver_outbox
+
+    olga = factories.borrower(telegram_id=PEOPLE["olga"]["id"], username="olga",
+                              tier=KycTier.BASIC)
+    factories.users.user_set_language(user=olga, language="ru")
+    operator = get_user_model().objects.create_superuser("olivia", "o@example.com", "x")
+
+    async def scenario(chat):
+        await chat.say("olga", "/verify")
+        await chat.send("olga", **photo(jpeg()))
+        await chat.send("olga", **photo(jpeg("white")))
+        request = await db(KycRequest.objects.get, user=olga)
+        await db(kyc_request_reject, request=request, operator=operator, reason="mismatch",
+                 note="Снимите лицо крупнее.")
+        before = len(chat.messages("olga"))
+        await deliver_outbox(chat)
+        return chat.messages("olga")[before:]
+
+    [decision] = run_bot(scenario)
+    assert decision["text"] == (
+        "Не удалось подтвердить вашу личность по присланным фото, потому что селфи не "
+        "совпадает с фотографией в документе.\n"
+        "Примечание от нашей команды: Снимите лицо крупнее.\n"
+        "Ваш уровень проверки не изменился. Отправьте /verify, чтобы попробовать снова с "
+        "новыми фото.")
+
+
 def test_text_and_stickers_at_the_photo_steps_get_a_hint_and_the_step_waits(run_bot, alice,
                                                                            kyc_folder):
     async def scenario(chat):
