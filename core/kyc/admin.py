@@ -71,7 +71,7 @@ class KycRequestAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request), "kyc": kyc,
             "documents": kyc.documents.order_by("kind"), "reasons": RejectionReason.choices,
             "can_decide": kyc.status == KycStatus.PENDING and request.user.has_perm(DECIDE),
-            "title": f"KYC request #{kyc.pk}"})
+            "title": f"KYC request #{kyc.pk}: documents and decision"})
         response["Cache-Control"] = "no-store, private"
         return response
 

@@ -127,3 +127,31 @@ def test_a_deleted_document_is_gone_from_the_admin_too(client, operator, waiting
     kyc_user_documents_erase(user=waiting.user)
     url = reverse("admin:kyc_kycdocument_image", args=[document.pk])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_review_page_shows_both_images_in_a_browser(live_server, browser_page, kyc_folder):
+    from tests.browser import screenshot
+
+    person = factories.borrower(telegram_id=1402, username="noor", tier=KycTier.BASIC)
+    request = kyc_request_submit(user=person, uploads=uploads(document=jpeg("red", (320, 200))))
+    get_user_model().objects.create_superuser("olivia", "o@example.com", "pw")
+    page = browser_page
+    missing = []
+    page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/kyc/kycrequest/{request.pk}/review/")
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#kyc-documents img", timeout=15_000)
+    images = page.locator("#kyc-documents img")
+    assert images.count() == 2
+    for index in range(2):
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=images.nth(index).element_handle(), timeout=15_000)
+    assert page.locator("input[value^='Approve']").count() == 1
+    screenshot(page, "admin-kyc-review")
+    # Every resource the page asks for loads. (The console's one 404 is Chromium's own
+    # /favicon.ico: Django's admin pages name no icon.)
+    assert missing == []
+    assert [error for error in page.errors if "404" not in error] == []
