@@ -6,7 +6,7 @@ the outbox, in their language."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,7 +34,7 @@ class Upload:
     """An image as it arrived: the bytes and the kind of document it is."""
 
     kind: str
-    data: bytes
+    data: bytes = field(repr=False)  # never in a log line or a traceback's repr
 
 
 def image_type(data: bytes) -> str | None:
