@@ -80,3 +80,16 @@ def test_a_run_interrupted_after_deleting_a_file_finishes_the_job(clock, kyc_fol
 def test_the_purge_is_on_the_nightly_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["kyc.purge_documents"]
     assert entry["task"] == purge_documents.name == "kyc.purge_documents"
+
+
+def test_the_job_deletes_the_objects_from_the_bucket_too(clock, kyc_bucket, people):
+    client, bucket = kyc_bucket
+    operator, (person, *_others) = people
+    request = kyc_request_submit(user=person, uploads=uploads())
+    kyc_request_reject(request=request, operator=operator, reason="unreadable")
+    assert client.list_objects_v2(Bucket=bucket)["KeyCount"] == 2
+    clock.shift(91 * DAY)
+    assert purge_documents.apply().get() == 2
+    assert client.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    request.refresh_from_db()
+    assert request.status == KycStatus.REJECTED and request.rejection_reason == "unreadable"
