@@ -18,6 +18,7 @@ from bot.dbcall import run_in_db
 from bot.i18n import format_amount, format_number
 from bot.journeys import Journey
 from bot.replies import say
+from core.chat.services import chat_updates_forget
 from core.common.errors import ServiceError
 from core.kyc.models import DocumentKind
 from core.kyc.selectors import kyc_next_tier
@@ -78,7 +79,8 @@ async def document_sent(update: Update, context: BotContext) -> str | None:
                                    "paperclip, then Photo), or /cancel to stop."))
     if image is None:
         return None
-    context.session.draft = {"document": image.file_id}
+    context.session.draft = {"document": image.file_id,
+                             "document_update": update.update_id}
     await say(update, _("Thank you. Now a selfie, please: a photo of your face, well lit, with "
                         "nothing covering it."))
     return SELFIE
@@ -102,6 +104,11 @@ async def selfie_sent(update: Update, context: BotContext) -> str | None:
     except ServiceError as error:
         await say(update, str(error) + " " + _("Send /verify to start again."))
         return END
+    # The photos are stored encrypted now: the updates that carried their file ids keep
+    # nothing of them (the file id and the token would fetch the photo from Telegram again).
+    await run_in_db(chat_updates_forget, chat_id=update.effective_chat.id,
+                    update_ids=[context.session.draft.get("document_update", 0),
+                                update.update_id])
     await say(update, _("Thank you: your documents are with our verification team. I will tell "
                         "you here as soon as they are checked."))
     return END

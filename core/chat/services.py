@@ -260,3 +260,12 @@ def chat_person_forget(*, telegram_id: int) -> None:
     ChatSession.objects.filter(user_id=telegram_id).delete()
     ReceivedUpdate.objects.filter(chat_id=telegram_id, status=UpdateStatus.HANDLED).update(
         payload={})
+
+
+def chat_updates_forget(*, chat_id: int, update_ids: list[int]) -> int:
+    """Blank what these updates of the chat carried (an identity document's file id, which
+    the bot token turns back into the photo) once it has been handed on; the ids stay for
+    dedupe. An update blanked while still pending is, after a crash, skipped as empty."""
+    return ReceivedUpdate.objects.filter(chat_id=chat_id, update_id__in=update_ids).update(
+        payload={})
+

@@ -71,6 +71,12 @@ def test_documents_go_from_the_chat_to_the_encrypted_store(run_bot, alice, kyc_f
     assert read == {"id_document": document, "selfie": selfie}
     stored = list(kyc_folder.rglob("*.bin"))
     assert len(stored) == 2 and not any(looks_like_an_image(p.read_bytes()) for p in stored)
+    # The updates that carried the photos' file ids keep nothing of them.
+    from core.chat.models import ReceivedUpdate
+
+    payloads = ReceivedUpdate.objects.filter(chat_id=PEOPLE["alice"]["id"]).values_list(
+        "payload", flat=True)
+    assert payloads.count() == 3 and not any("file_id" in str(p) for p in payloads)
     # Our own log lines name neither the file URL (it carries the token) nor the bytes.
     ours = [r.getMessage() for r in caplog.records if r.name.startswith(("bot", "core"))]
     assert not any(TOKEN in line or "/file/bot" in line for line in ours)
