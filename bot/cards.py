@@ -174,3 +174,15 @@ async def send_help(update: Update, context: BotContext) -> None:
     lines += [f"/{command} — {description}"
               for journey in journeys for command, description in journey.commands]
     await say(update, "\n".join(lines))
+
+
+# --- identity verification (the /verify journey and the decisions it leads to) ---------------
+
+def tier_label(tier: int) -> str:
+    """A verification level (KYC tier) in the reader's words."""
+    return {
+        0: _("not verified"),
+        1: _("basic (phone and wallet)"),
+        2: _("identity verified"),
+        3: _("enhanced"),
+    }.get(int(tier), str(tier))

@@ -70,4 +70,4 @@ def charlie(db):
     return factories.lender(telegram_id=1003, username="charlie")
 
 
-pytest_plugins = ["tests.browser", "tests.chain"]
+pytest_plugins = ["tests.browser", "tests.chain", "tests.kyc.fixtures"]

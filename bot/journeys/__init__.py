@@ -20,6 +20,7 @@ JOURNEY_MODULES = (
     "bot.journeys.platform",
     "bot.journeys.calc",
     "bot.journeys.borrow",
+    "bot.journeys.verify",
     "bot.journeys.loans",
     "bot.journeys.lend",
     "bot.journeys.portfolio",
@@ -27,6 +28,7 @@ JOURNEY_MODULES = (
     "bot.journeys.preferences",
     "bot.journeys.admin",
     "bot.journeys.account",
+    "bot.journeys.privacy",
 )
 
 

@@ -8,6 +8,7 @@ when imported here (one module per area, so journeys do not share one long file)
 from bot.notifications import (  # noqa: F401
     admin,
     chain,
+    kyc,
     lend,
     loans,
     onboarding,

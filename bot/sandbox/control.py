@@ -4,13 +4,15 @@ control API under /_emu/ that tests and the sandbox page use."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import functools
 import time
 from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.state import BOT_USER, ApiError, EmulatorState, Fault, Person
+from bot.sandbox.state import BOT_USER, FILE_FOLDER, ApiError, EmulatorState, Fault, Person
 
 
 class PeopleControl:
@@ -78,12 +80,31 @@ class PeopleControl:
                        "emoji": body.get("emoji", "👍")}
             return push({"message": self.user_message(person, sticker=sticker)})
         if kind == "photo":
-            photo = [{"file_id": "user-photo-1", "file_unique_id": "user-photo-1",
-                      "width": 90, "height": 90}]
+            # With `content` (base64) the photo can be downloaded (getFile), in two sizes as
+            # Telegram sends them; without, a photo the bot can only see.
+            if body.get("content"):
+                file_id = self._user_file(body, "user-photo", "image/jpeg")
+                size = len(self.state.files[file_id][0])
+                photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 90,
+                          "height": 90, "file_size": size},
+                         {"file_id": file_id, "file_unique_id": file_id, "width": 1280,
+                          "height": 960, "file_size": size}]
+            else:
+                photo = [{"file_id": "user-photo-1", "file_unique_id": "user-photo-1",
+                          "width": 90, "height": 90}]
             content: dict[str, Any] = {"photo": photo}
             if body.get("caption"):
                 content["caption"] = body["caption"]
             return push({"message": self.user_message(person, **content)})
+        if kind == "document":
+            file_id = self._user_file(body, "user-document", "application/octet-stream")
+            data, content_type = self.state.files[file_id]
+            document = {"file_id": file_id, "file_unique_id": file_id,
+                        "file_name": body.get("file_name", "file"),
+                        "mime_type": body.get("mime_type", content_type),
+                        "file_size": len(data)}
+            self.state.file_names[file_id] = document["file_name"]
+            return push({"message": self.user_message(person, document=document)})
         if kind == "contact":
             contact = {"phone_number": body.get("phone", "+15550000000"),
                        "first_name": person.first_name,
@@ -100,6 +121,16 @@ class PeopleControl:
         if kind == "raw":
             return push(body["update"])
         raise ApiError(400, f"unknown kind {kind!r}")
+
+    def _user_file(self, body: dict, prefix: str, default_type: str) -> str:
+        """Keep the bytes a person sends (`content`, base64) under a new file id."""
+        try:
+            data = base64.b64decode(body.get("content") or "", validate=True)
+        except binascii.Error as error:
+            raise ApiError(400, "content must be base64") from error
+        file_id = f"{prefix}-{len(self.state.files) + 1}"
+        self.state.files[file_id] = (data, body.get("mime_type") or default_type)
+        return file_id
 
     async def handle_control_update(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -136,7 +167,12 @@ class PeopleControl:
         return web.Response(body=content, content_type=content_type)
 
     async def handle_file(self, request: web.Request) -> web.Response:
-        content, content_type = self.state.files.get(request.match_info["path"], (b"", ""))
+        """A download as the bot makes it, at the file_path getFile gave (token checked)."""
+        if self.state.token is not None and request.match_info["token"] != self.state.token:
+            raise web.HTTPUnauthorized()
+        path = request.match_info["path"]
+        file_id = path.removeprefix(f"{FILE_FOLDER}/")
+        content, content_type = self.state.files.get(file_id, (b"", ""))
         if not content:
             raise web.HTTPNotFound()
         return web.Response(body=content, content_type=content_type)

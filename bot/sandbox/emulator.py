@@ -7,8 +7,10 @@ Updates reach the bot through `getUpdates` (long polling) or, after `setWebhook`
 the webhook URL with the secret-token header, retried until the bot answers 2xx.
 
 People side (tests and the sandbox page): a small control API under `/_emu/` to speak as a
-user (text, commands, button presses, stickers, photos, contacts, edits), read everything the
-bot sent, block the bot, inject faults (429 storms, 5xx) and switch on Telegram's flood limits.
+user (text, commands, button presses, stickers, photos and image files with their bytes,
+contacts, edits), read everything the bot sent (files included), block the bot, inject faults
+(429 storms, 5xx) and switch on Telegram's flood limits. Files people send are fetched by the
+bot as from Telegram: `getFile`, then `GET /file/bot<token>/<file_path>`.
 
 Run alone: `python -m bot.sandbox.emulator --port 8081`.
 """
@@ -216,6 +218,7 @@ async def _read_params(request: web.Request) -> tuple[dict, dict]:
             if part.filename is not None:
                 uploads[part.name] = (await part.read(), part.headers.get("Content-Type",
                                                                           "image/png"))
+                params.setdefault("_filenames", {})[part.name] = part.filename
             else:
                 params[part.name] = await part.text()
     elif request.can_read_body:

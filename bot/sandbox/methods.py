@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import time
 
-from bot.sandbox.state import BOT_USER, ApiError, EmulatorState, Person
+from bot.sandbox.state import BOT_USER, FILE_FOLDER, ApiError, EmulatorState, Person
 
 
 class BotApiMethods:
@@ -113,6 +113,43 @@ class BotApiMethods:
             message["caption"] = params["caption"]
         self._attach_markup(message, params)
         return message
+
+    async def api_sendDocument(self, params: dict, uploads: dict) -> dict:
+        person = self._recipient(params)
+        document = params.get("document")
+        name = (params.get("_filenames") or {}).get("document", "file")
+        if isinstance(document, str) and document.startswith("attach://"):
+            key = document.removeprefix("attach://")
+            document = uploads.get(key)
+            name = (params.get("_filenames") or {}).get(key, name)
+        elif "document" in uploads:
+            document = uploads["document"]
+        if isinstance(document, tuple):
+            file_id = f"document-{len(self.state.files) + 1}"
+            self.state.files[file_id] = document
+            self.state.file_names[file_id] = name
+        elif isinstance(document, str) and document in self.state.files:
+            file_id = document
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        message = self._bot_message(person)
+        content, content_type = self.state.files[file_id]
+        message["document"] = {"file_id": file_id, "file_unique_id": file_id,
+                               "file_name": self.state.file_names.get(file_id, "file"),
+                               "mime_type": content_type, "file_size": len(content)}
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        self._attach_markup(message, params)
+        return message
+
+    async def api_getFile(self, params: dict, uploads: dict) -> dict:
+        """Where a file can be downloaded: GET /file/bot<token>/<file_path>."""
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.state.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        content, _ = self.state.files[file_id]
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+                "file_path": f"{FILE_FOLDER}/{file_id}"}
 
     async def api_editMessageText(self, params: dict, uploads: dict) -> dict:
         message = self._editable(params)

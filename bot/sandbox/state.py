@@ -22,6 +22,8 @@ JSON_FIELDS = {
     "from_chat_id", "has_spoiler", "show_caption_above_media", "disable_web_page_preview",
     "allow_sending_without_reply", "reply_to_message_id", "menu_button",
 }
+# getFile's file_path is FILE_FOLDER/<file id>, downloaded from /file/bot<token>/<file_path>.
+FILE_FOLDER = "files"
 SENDING_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
                    "editMessageReplyMarkup", "editMessageCaption", "copyMessage",
                    "forwardMessage", "sendChatAction"}
@@ -102,7 +104,8 @@ class EmulatorState:
     calls: list[SentCall] = field(default_factory=list)
     callback_answers: dict[str, dict] = field(default_factory=dict)
     callback_chats: dict[str, int] = field(default_factory=dict)  # query id -> who pressed
-    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # file id -> content
+    file_names: dict[str, str] = field(default_factory=dict)  # documents' names, by file id
     faults: list[Fault] = field(default_factory=list)
     webhook: dict = field(default_factory=lambda: {"url": "", "secret_token": "",
                                                    "max_connections": 40})

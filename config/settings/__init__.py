@@ -8,6 +8,7 @@ REDIS_URL switch to PostgreSQL and Redis.
 from config.settings.base import *  # noqa: F403
 from config.settings.chain import *  # noqa: F403
 from config.settings.jobs import *  # noqa: F403
+from config.settings.kyc import *  # noqa: F403
 from config.settings.lending import *  # noqa: F403
 from config.settings.operations import *  # noqa: F403
 from config.settings.scoring import *  # noqa: F403

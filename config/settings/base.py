@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "core.chat",
     "core.signing",
     "core.chain",
+    "core.kyc",
+    "core.privacy",
     "core.devtools",
     "core.ops",
     "core.web",

@@ -73,6 +73,9 @@ CELERY_BEAT_SCHEDULE = {
                              "schedule": crontab(minute=5, hour=f"{REMINDERS_HOUR_UTC}-23")},
     "loans.expire_listings": {"task": "loans.expire_listings", "schedule": KEEPER_SECONDS},
     "loans.mark_defaults": {"task": "loans.mark_defaults", "schedule": KEEPER_SECONDS},
+    # Identity documents past KYC_DOCUMENT_RETENTION_DAYS after their decision are deleted.
+    "kyc.purge_documents": {"task": "kyc.purge_documents",
+                            "schedule": crontab(hour=4, minute=20)},
     "ops.admin_digest": {"task": "ops.admin_digest",
                          "schedule": crontab(minute=15, hour=f"{DIGEST_HOUR_UTC}-23")},
 }

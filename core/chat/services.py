@@ -251,3 +251,21 @@ def chat_arrival(*, chat_id: int, telegram_id: int, username: str = "", first_na
     stored = row[_PERSON.width:]
     session = None if stored[0] is None else _SESSION.build(stored, connection)
     return person, chat_session_live(session)
+
+
+def chat_person_forget(*, telegram_id: int) -> None:
+    """Erasure: the person's conversation drafts are deleted and the text of the updates
+    already handled in their chat is blanked. The update ids stay (a redelivered update must
+    still be recognised); pending updates are left to be handled."""
+    ChatSession.objects.filter(user_id=telegram_id).delete()
+    ReceivedUpdate.objects.filter(chat_id=telegram_id, status=UpdateStatus.HANDLED).update(
+        payload={})
+
+
+def chat_updates_forget(*, chat_id: int, update_ids: list[int]) -> int:
+    """Blank what these updates of the chat carried (an identity document's file id, which
+    the bot token turns back into the photo) once it has been handed on; the ids stay for
+    dedupe. An update blanked while still pending is, after a crash, skipped as empty."""
+    return ReceivedUpdate.objects.filter(chat_id=chat_id, update_id__in=update_ids).update(
+        payload={})
+

@@ -7,13 +7,17 @@ LoanBook hands out, so they never collide with loans opened on the dev chain.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
+from core.kyc.models import DocumentKind
+from core.kyc.services import Upload, kyc_request_submit
 from core.loans import amortization
 from core.loans import services as loans
 from core.loans.models import Loan
@@ -73,6 +77,15 @@ def _repay(loan: Loan, amount: int, ref: str, at) -> None:
                                 ref=ref, at=at)
 
 
+def _specimen(label: str, colour: str) -> bytes:
+    """A made-up picture standing in for a document photo (the review queue shows it)."""
+    image = Image.new("RGB", (480, 300), colour)
+    ImageDraw.Draw(image).text((24, 24), f"SPECIMEN - {label}", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 @transaction.atomic
 def seed_demo(*, admin_password: str) -> bool:
     """Create the demo world once; returns False when it is already there."""
@@ -115,4 +128,9 @@ def seed_demo(*, admin_password: str) -> bool:
     loans.loan_record_funding(loan=expired, lender=priya, amount=40 * UNIT, ref="demo:fund:5")
     loans.loan_expire(loan=expired)
     loans.loan_record_refund(loan=expired, lender=priya, amount=40 * UNIT, ref="demo:refund:5")
+
+    # Documents waiting in the KYC review queue (/admin/kyc/kycrequest/).
+    kyc_request_submit(user=lucia, uploads=[
+        Upload(kind=DocumentKind.ID_DOCUMENT, data=_specimen("identity card", "lightblue")),
+        Upload(kind=DocumentKind.SELFIE, data=_specimen("selfie", "wheat"))])
     return True

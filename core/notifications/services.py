@@ -158,3 +158,12 @@ def broadcast_enqueue(*, author: TelegramUser, text: str) -> Broadcast:
         broadcast.recipients = queued
         broadcast.save(update_fields=["recipients", "updated_at"])
     return broadcast
+
+
+def notifications_forget_texts(*, recipient: TelegramUser) -> int:
+    """Erasure: what was said in the messages already delivered (or given up) to the person
+    is dropped; the rows stay, so their dedupe keys still keep anything from being sent
+    twice. Messages still to deliver are left alone."""
+    return (OutboxMessage.objects.filter(recipient=recipient)
+            .exclude(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
+            .update(params={}, last_error="", updated_at=timezone.now()))

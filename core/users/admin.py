@@ -14,8 +14,8 @@ class TelegramUserAdmin(admin.ModelAdmin):
                    "reminders_enabled")
     search_fields = ("=telegram_id", "username", "first_name", "last_name", "wallet_address")
     readonly_fields = ("telegram_id", "wallet_address", "wallet_verified_at", "consented_at",
-                       "terms_version", "frozen_at", "unreachable_since", "created_at",
-                       "updated_at")
+                       "terms_version", "frozen_at", "unreachable_since",
+                       "personal_data_erased_at", "created_at", "updated_at")
     exclude = ("phone",)
     ordering = ("-created_at",)
     actions = ("freeze", "unfreeze")

@@ -48,6 +48,9 @@ class TelegramUser(TimeStampedModel):
     unreachable_since = models.DateTimeField(
         null=True, blank=True, help_text="Set when Telegram says the bot cannot reach the user."
     )
+    personal_data_erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="The person had their personal data erased (/privacy): "
+                                         "names Telegram sends are no longer stored.")
 
     class Meta:
         constraints = [

@@ -62,10 +62,13 @@ def user_get_or_create_from_telegram(
 def user_refresh_from_telegram(*, user: TelegramUser, username: str = "", first_name: str = "",
                                last_name: str = "") -> TelegramUser:
     """What an update from a known person tells us: their current profile names, that they
-    can be reached (they wrote), and admin rights if ADMIN_TELEGRAM_IDS lists them now.
+    can be reached (they wrote), and admin rights if ADMIN_TELEGRAM_IDS lists them now
+    (names are not kept for someone who had their personal data erased).
     Writes nothing when nothing changed (the usual case)."""
     facts = {"username": username or "", "first_name": first_name or "",
              "last_name": last_name or ""}
+    if user.personal_data_erased_at is not None:
+        facts = {}  # they asked for their data to be erased: names are not kept again
     changed = [field for field, value in facts.items() if getattr(user, field) != value]
     if user.telegram_id in settings.ADMIN_TELEGRAM_IDS and not user.is_admin:
         facts["is_admin"] = True

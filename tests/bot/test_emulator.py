@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -106,6 +107,61 @@ def test_python_telegram_bot_uploads_a_photo_and_reads_typed_errors(emulator):
     file_id = async_to_sync(scenario)()
     served = httpx.get(f"{emulator.url}/_emu/files/{file_id}", timeout=10)
     assert served.status_code == 200 and served.content == image.getvalue()
+
+
+def test_a_photo_a_person_sends_is_fetched_with_get_file_and_the_file_url(emulator):
+    picture = io.BytesIO()
+    qrcode.make("a photo").save(picture, format="PNG")
+    update = control(emulator, "updates", {"user": PEOPLE["alice"], "kind": "photo",
+                                           "content": base64.b64encode(picture.getvalue())
+                                           .decode(), "mime_type": "image/png"})
+    sizes = update["message"]["photo"]
+    assert len(sizes) == 2 and sizes[-1]["file_size"] == len(picture.getvalue())
+    base = emulator.url
+
+    async def scenario():
+        bot = Bot(TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+        async with bot:
+            file = await bot.get_file(sizes[-1]["file_id"])
+            # python-telegram-bot turns the path into the download URL (with the token).
+            assert file.file_path == f"{base}/file/bot{TOKEN}/files/{sizes[-1]['file_id']}"
+            downloaded = bytes(await file.download_as_bytearray())
+            with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+                await bot.get_file("no-such-file")
+            return downloaded
+
+    assert async_to_sync(scenario)() == picture.getvalue()
+    # The download needs the bot's token, as Telegram's does.
+    path = f"{base}/file/bot0:wrong/files/{sizes[-1]['file_id']}"
+    assert httpx.get(path, timeout=10).status_code == 401
+
+
+def test_an_image_sent_as_a_file_arrives_as_a_document_the_bot_can_fetch(emulator):
+    update = control(emulator, "updates", {"user": PEOPLE["alice"], "kind": "document",
+                                           "content": base64.b64encode(b"%PDF-1.7").decode(),
+                                           "file_name": "passport.pdf",
+                                           "mime_type": "application/pdf"})
+    document = update["message"]["document"]
+    assert (document["file_name"], document["mime_type"], document["file_size"]) == (
+        "passport.pdf", "application/pdf", 8)
+    answer = api(emulator, "getFile", data={"file_id": document["file_id"]}).json()["result"]
+    served = httpx.get(f"{emulator.url}/file/bot{TOKEN}/{answer['file_path']}", timeout=10)
+    assert served.content == b"%PDF-1.7"
+
+
+def test_the_bot_sends_a_file_with_its_name(emulator):
+    control(emulator, "updates", {"user": PEOPLE["alice"], "text": "hi"})
+
+    async def scenario():
+        bot = Bot(TOKEN, base_url=emulator.api_base_url)
+        async with bot:
+            return await bot.send_document(1001, b'{"a": 1}', filename="data.json",
+                                           caption="Your data")
+
+    message = async_to_sync(scenario)()
+    assert message.document.file_name == "data.json" and message.caption == "Your data"
+    served = httpx.get(f"{emulator.url}/_emu/files/{message.document.file_id}", timeout=10)
+    assert served.content == b'{"a": 1}'
 
 
 def test_it_refuses_callback_data_longer_than_64_bytes(emulator):

@@ -87,6 +87,11 @@ EXAMPLES: dict[str, dict] = {
         "sla_hours": 24},
     "application_refused": {"loan_id": 12, "grade": "E", "score": 420,
                             "reasons": ["refusal_score_too_low", "reason_late_payments"]},
+    # identity verification (core/kyc/services.py)
+    "kyc_approved": {"request_id": 4, "tier": 2, "limit": 1_000 * USD, "note": ""},
+    "kyc_rejected": {"request_id": 4, "tier": 2, "reason": "unreadable",
+                     "note": "Please retake it in daylight."},
+    "kyc_review_requested": {"request_id": 4, "target_tier": 2},
     # reminders (core/loans/reminders.py)
     "installment_due_soon": {"loan_id": 12, "installment": 1, "due_date": DUE[:10],
                              "amount": 104_517_210, "days_left": 3},

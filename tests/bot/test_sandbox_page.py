@@ -208,3 +208,40 @@ def test_each_person_in_the_switcher_has_their_own_conversation_with_the_bot(
     assert page.locator(".msg", has_text=help_title).count() == 0
     assert not TelegramUser.objects.get(telegram_id=JOAO).is_borrower
     assert page.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_borrower_sends_identity_photos_from_the_page_and_downloads_their_data(
+        sandbox_site, bot, browser_page, kyc_folder, tmp_path):
+    from core.kyc.models import KycRequest
+    from core.users.models import KycTier
+    from tests import factories
+    from tests.kyc.fixtures import jpeg, png
+
+    factories.borrower(telegram_id=AMARA, username="demo_amara", tier=KycTier.BASIC)
+    document, selfie = tmp_path / "passport.jpg", tmp_path / "me.png"
+    document.write_bytes(jpeg("navy"))
+    selfie.write_bytes(png("tan"))
+    page = browser_page
+    open_sandbox(page, sandbox_site)
+    type_message(page, "/verify")
+    bot_bubble(page, "First, send the photo of your identity document.")
+    page.set_input_files("#photo-file", str(document))
+    bot_bubble(page, "Now a selfie, please")
+    page.set_input_files("#photo-file", str(selfie))
+    bot_bubble(page, "your documents are with our verification team")
+    sent = page.locator(".msg.user img")
+    assert sent.count() == 2
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=sent.first.element_handle(), timeout=WAIT_MS)
+    request = KycRequest.objects.get(user__telegram_id=AMARA)
+    assert request.documents.count() == 2
+
+    type_message(page, "/privacy")
+    bot_bubble(page, "Your data at Lendgram.")
+    page.locator(".msg.bot .keyboard button", has_text="Download my data").click()
+    link = page.locator(".msg.bot a.file")
+    link.wait_for(timeout=WAIT_MS)
+    assert link.inner_text().startswith("📄 lendgram-my-data-")
+    screenshot(page, "sandbox-verify-and-privacy")
+    assert page.errors == []
