@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {LiquidityBackstopPool} from "../src/LiquidityBackstopPool.sol";
+import {LoanBook} from "../src/LoanBook.sol";
+import {ScoreRegistry} from "../src/ScoreRegistry.sol";
+import {Fixture} from "./utils/Fixture.sol";
+import {ReentrantActor, ReentrantToken} from "./utils/ReentrantToken.sol";
+
+/// @notice The attacks named in README.md's threat model: the ERC-4626 first-depositor inflation,
+/// funding/repaying/claiming/refunding/drawing down and depositing/withdrawing through a token that
+/// hands control back mid-transfer, underwriter approvals replayed on another chain id, another
+/// LoanBook or twice.
+contract AttacksTest is Fixture {
+    uint256 internal constant COOLDOWN = 7 days;
+    uint256 internal constant XRPL_EVM_TESTNET = 1_449_000;
+    /// secp256k1 group order, to build the malleated twin of a signature.
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    // A second system over the hooked token, with a contract actor ("mallory") that reenters.
+    ReentrantToken internal rToken;
+    LiquidityBackstopPool internal rPool;
+    LoanBook internal rBook;
+    ReentrantActor internal mallory;
+
+    function setUp() public override {
+        super.setUp();
+        rToken = new ReentrantToken();
+        rPool = new LiquidityBackstopPool(IERC20(address(rToken)), admin);
+        rBook = new LoanBook(IERC20(address(rToken)), admin, treasury, address(rPool));
+        vm.startPrank(admin);
+        rPool.setLoanBook(address(rBook));
+        rBook.grantRole(rBook.UNDERWRITER_ROLE(), underwriter);
+        vm.stopPrank();
+
+        mallory = new ReentrantActor();
+        vm.label(address(mallory), "mallory");
+        _asMallory(address(rToken), abi.encodeCall(ReentrantToken.setHooked, (true)));
+        _asMallory(address(rToken), abi.encodeCall(IERC20.approve, (address(rBook), type(uint256).max)));
+        _asMallory(address(rToken), abi.encodeCall(IERC20.approve, (address(rPool), type(uint256).max)));
+        rToken.mint(address(mallory), 1_000_000 * USD);
+        address[3] memory people = [alice, bob, carol];
+        for (uint256 i; i < people.length; ++i) {
+            rToken.mint(people[i], 1_000_000 * USD);
+            vm.prank(people[i]);
+            rToken.approve(address(rBook), type(uint256).max);
+        }
+    }
+
+    // ------------------------------------------------------------ ERC-4626 first-depositor inflation
+
+    function test_pool_firstDepositorInflation_attackerLoses() public {
+        address attacker = makeAddr("attacker");
+        uint256 donation = 10_000 * USD;
+        uint256 attackerShares = _inflate(attacker, donation);
+        assertEq(attackerShares, 1e6, "one base unit buys 10**6 shares (offset 6)");
+
+        uint256 victimShares = _deposit(erin, 1_000 * USD);
+        assertGt(victimShares, 0);
+        uint256 victimLoss = 1_000 * USD - pool.previewRedeem(victimShares);
+        uint256 attackerValue = pool.previewRedeem(attackerShares);
+
+        // One share was worth (donation + 2) / 2e6 = 5,000 base units: that is all rounding can take.
+        assertLe(victimLoss, donation / 1e6, "victim loses at most a millionth of the donation");
+        // Half the donation belongs to the 10**6 virtual shares: the attacker burns ~5,000 USD to
+        // take under 0.01 USD from the victim.
+        assertLt(attackerValue, donation / 2 + 1 * USD, "attacker keeps about half its donation");
+        assertLt(attackerValue + victimLoss, 1 + donation, "the attack costs more than it takes");
+    }
+
+    function testFuzz_pool_firstDepositorInflation_neverPays(uint256 donation, uint256 victimAssets) public {
+        donation = bound(donation, 1, 100_000_000 * USD);
+        victimAssets = bound(victimAssets, 1, 100_000_000 * USD);
+        address attacker = makeAddr("attacker");
+        uint256 attackerShares = _inflate(attacker, donation);
+        _mint(erin, victimAssets);
+        uint256 victimShares = _deposit(erin, victimAssets);
+
+        uint256 victimValue = pool.previewRedeem(victimShares);
+        uint256 victimLoss = victimAssets > victimValue ? victimAssets - victimValue : 0;
+        uint256 attackerValue = pool.previewRedeem(attackerShares);
+        assertLe(attackerValue, 1 + donation, "the attacker never ends with more than it put in");
+        assertLe(victimLoss, donation / 1e6 + 1, "the victim loses at most donation / 10**6 plus one base unit");
+    }
+
+    // ------------------------------------------------------------ reentrant token: LoanBook
+
+    function test_loanBook_fundThroughAReentrantToken_refusesTheReentry() public {
+        uint256 loanId = _rOpen(alice);
+        mallory.arm(address(rBook), abi.encodeCall(LoanBook.fund, (loanId, 400 * USD)));
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.fund, (loanId, 600 * USD)));
+
+        _assertReentryRefused();
+        (uint256 funded,) = rBook.positionOf(loanId, address(mallory));
+        assertEq(funded, 600 * USD);
+        assertEq(rBook.getLoan(loanId).funded, 600 * USD);
+        assertEq(rToken.balanceOf(address(rBook)), 600 * USD);
+    }
+
+    function test_loanBook_repayThroughAReentrantToken_refusesTheReentry() public {
+        uint256 loanId = _rActiveLoan(alice, bob);
+        mallory.arm(address(rBook), abi.encodeCall(LoanBook.repay, (loanId, 100 * USD)));
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.repay, (loanId, 100 * USD)));
+
+        _assertReentryRefused();
+        assertEq(rBook.getLoan(loanId).repaid, 100 * USD);
+        assertEq(rToken.balanceOf(address(rBook)), 100 * USD);
+        assertEq(rBook.distributed(loanId) + rBook.feesAccrued() + rBook.poolReceivable(), 100 * USD);
+    }
+
+    function test_loanBook_claimThroughAReentrantToken_refusesTheReentry() public {
+        uint256 loanId = _rOpen(alice);
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.fund, (loanId, 600 * USD)));
+        vm.prank(bob);
+        rBook.fund(loanId, 400 * USD);
+        vm.prank(alice);
+        rBook.drawdown(loanId);
+        vm.prank(alice);
+        rBook.repay(loanId, 1_060 * USD);
+        uint256 owed = rBook.claimable(loanId, address(mallory));
+        uint256 bookBefore = rToken.balanceOf(address(rBook));
+        uint256 malloryBefore = rToken.balanceOf(address(mallory));
+
+        // Cross-function: the payout of claim tries claimMany over the same loan.
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = loanId;
+        mallory.arm(address(rBook), abi.encodeCall(LoanBook.claimMany, (ids)));
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.claim, (loanId)));
+
+        _assertReentryRefused();
+        (, uint256 claimed) = rBook.positionOf(loanId, address(mallory));
+        assertEq(claimed, owed);
+        assertEq(rToken.balanceOf(address(mallory)), malloryBefore + owed);
+        assertEq(rToken.balanceOf(address(rBook)), bookBefore - owed);
+        assertEq(rBook.claimable(loanId, address(mallory)), 0);
+    }
+
+    function test_loanBook_refundThroughAReentrantToken_refusesTheReentry() public {
+        uint256 loanId = _rOpen(alice);
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.fund, (loanId, 600 * USD)));
+        vm.prank(alice);
+        rBook.cancel(loanId);
+        uint256 malloryBefore = rToken.balanceOf(address(mallory));
+
+        mallory.arm(address(rBook), abi.encodeCall(LoanBook.refund, (loanId)));
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.refund, (loanId)));
+
+        _assertReentryRefused();
+        assertEq(rToken.balanceOf(address(mallory)), malloryBefore + 600 * USD);
+        assertEq(rToken.balanceOf(address(rBook)), 0);
+        (uint256 funded, uint256 refunded) = rBook.positionOf(loanId, address(mallory));
+        assertEq(refunded, funded);
+    }
+
+    function test_loanBook_drawdownThroughAReentrantToken_refusesTheReentry() public {
+        uint256 loanId = _rOpen(address(mallory));
+        vm.prank(bob);
+        rBook.fund(loanId, 600 * USD);
+        vm.prank(carol);
+        rBook.fund(loanId, 400 * USD);
+        uint256 malloryBefore = rToken.balanceOf(address(mallory));
+
+        mallory.arm(address(rBook), abi.encodeCall(LoanBook.drawdown, (loanId)));
+        _asMallory(address(rBook), abi.encodeCall(LoanBook.drawdown, (loanId)));
+
+        _assertReentryRefused();
+        assertEq(uint256(rBook.getLoan(loanId).state), uint256(LoanBook.LoanState.Active));
+        assertEq(rToken.balanceOf(address(mallory)), malloryBefore + 1_000 * USD);
+        assertEq(rToken.balanceOf(address(rBook)), 0);
+    }
+
+    // ------------------------------------------------------------ reentrant token: pool
+
+    function test_pool_depositThroughAReentrantToken_refusesTheReentry() public {
+        mallory.arm(address(rPool), abi.encodeCall(ERC4626.deposit, (100 * USD, address(mallory))));
+        _asMallory(address(rPool), abi.encodeCall(ERC4626.deposit, (1_000 * USD, address(mallory))));
+
+        _assertReentryRefused();
+        assertEq(rPool.balanceOf(address(mallory)), 1_000 * USD * 1e6);
+        assertEq(rPool.totalAssets(), 1_000 * USD);
+        assertEq(rPool.totalSupply(), 1_000 * USD * 1e6);
+    }
+
+    function test_pool_redeemThroughAReentrantToken_refusesTheReentry() public {
+        uint256 shares = _rMatureRequest(1_000 * USD);
+        mallory.arm(address(rPool), abi.encodeCall(ERC4626.redeem, (shares / 2, address(mallory), address(mallory))));
+        _asMallory(address(rPool), abi.encodeCall(ERC4626.redeem, (shares / 2, address(mallory), address(mallory))));
+
+        _assertReentryRefused();
+        assertEq(rPool.balanceOf(address(mallory)), shares / 2);
+        assertEq(rPool.maxRedeem(address(mallory)), shares / 2);
+        assertEq(rPool.totalAssets(), 500 * USD);
+    }
+
+    function test_pool_withdrawThroughAReentrantToken_refusesTheReentry() public {
+        uint256 shares = _rMatureRequest(1_000 * USD);
+        mallory.arm(address(rPool), abi.encodeCall(ERC4626.withdraw, (300 * USD, address(mallory), address(mallory))));
+        _asMallory(address(rPool), abi.encodeCall(ERC4626.withdraw, (300 * USD, address(mallory), address(mallory))));
+
+        _assertReentryRefused();
+        assertEq(rPool.balanceOf(address(mallory)), shares - 300 * USD * 1e6);
+        assertEq(rPool.totalAssets(), 700 * USD);
+    }
+
+    // ------------------------------------------------------------ underwriter approval replay
+
+    function test_approval_replayedOnAnotherChainId_reverts() public {
+        LoanBook.LoanApproval memory a = _approval(alice);
+        bytes32 digestHere = _approvalDigest(a);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(underwriterKey, digestHere);
+        bytes32 domainHere = book.DOMAIN_SEPARATOR();
+
+        // Same contract address on another chain (a fork, or the same deployer nonce elsewhere).
+        vm.chainId(XRPL_EVM_TESTNET);
+        assertTrue(book.DOMAIN_SEPARATOR() != domainHere, "the domain separator follows the chain id");
+        bytes32 digestThere = book.hashLoanApproval(a);
+        assertTrue(digestThere != digestHere, "so does the digest");
+        address recovered = ecrecover(digestThere, v, r, s);
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookInvalidUnderwriter.selector, recovered));
+        vm.prank(alice);
+        book.openLoan(a, abi.encodePacked(r, s, v));
+
+        // Not a blanket refusal: the same terms signed for this chain (digest built from first
+        // principles with the new chain id) are accepted.
+        assertEq(_open(a), 1);
+    }
+
+    function test_approval_replayedOnAnotherLoanBook_reverts() public {
+        LoanBook other = new LoanBook(IERC20(address(stable)), admin, treasury, address(pool));
+        bytes32 underwriterRole = other.UNDERWRITER_ROLE();
+        vm.prank(admin);
+        other.grantRole(underwriterRole, underwriter);
+        LoanBook.LoanApproval memory a = _approval(alice);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(underwriterKey, _approvalDigest(a));
+        _open(a);
+
+        address recovered = ecrecover(other.hashLoanApproval(a), v, r, s);
+        assertTrue(recovered != underwriter);
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookInvalidUnderwriter.selector, recovered));
+        vm.prank(alice);
+        other.openLoan(a, abi.encodePacked(r, s, v));
+        assertEq(other.loanCount(), 0);
+    }
+
+    function test_approval_usedTwice_reverts() public {
+        LoanBook.LoanApproval memory a = _approval(alice);
+        bytes memory signature = _signApproval(a);
+        vm.prank(alice);
+        book.openLoan(a, signature);
+
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookNonceUsed.selector, a.nonce));
+        vm.prank(alice);
+        book.openLoan(a, signature);
+
+        // A second genuine approval that reuses the nonce (other terms) is refused as well.
+        a.principal = 500 * USD;
+        a.totalDue = 530 * USD;
+        bytes memory second = _signApproval(a);
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookNonceUsed.selector, a.nonce));
+        vm.prank(alice);
+        book.openLoan(a, second);
+        assertEq(book.loanCount(), 1);
+    }
+
+    function test_approval_malleatedSignature_reverts() public {
+        LoanBook.LoanApproval memory a = _approval(alice);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(underwriterKey, _approvalDigest(a));
+        // (r, n - s, v ^ 1) recovers the same signer; only the low-s form is accepted.
+        bytes32 highS = bytes32(SECP256K1_N - uint256(s));
+        uint8 flippedV = v == 27 ? 28 : 27;
+        vm.expectRevert(LoanBook.LoanBookInvalidSignature.selector);
+        vm.prank(alice);
+        book.openLoan(a, abi.encodePacked(r, highS, flippedV));
+        assertFalse(book.isNonceUsed(a.nonce));
+    }
+
+    function test_scoreAttestation_replayedOnAnotherChainId_reverts() public {
+        ScoreRegistry.ScoreAttestation memory att = ScoreRegistry.ScoreAttestation({
+            borrower: alice,
+            score: 712,
+            grade: 2,
+            modelVersion: 3,
+            issuedAt: uint64(block.timestamp),
+            expiry: uint64(block.timestamp + 30 days)
+        });
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(scorerKey, registry.hashAttestation(att));
+        vm.chainId(XRPL_EVM_TESTNET);
+        address recovered = ecrecover(registry.hashAttestation(att), v, r, s);
+        vm.expectRevert(abi.encodeWithSelector(ScoreRegistry.ScoreRegistryInvalidScorer.selector, recovered));
+        registry.postSigned(att, abi.encodePacked(r, s, v));
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// The attacker deposits one base unit into the empty pool, then donates `donation` directly.
+    function _inflate(address attacker, uint256 donation) internal returns (uint256 shares) {
+        assertEq(pool.totalSupply(), 0);
+        _mint(attacker, 1 + donation);
+        vm.startPrank(attacker);
+        stable.approve(address(pool), type(uint256).max);
+        shares = pool.deposit(1, attacker);
+        assertTrue(stable.transfer(address(pool), donation));
+        vm.stopPrank();
+    }
+
+    function _asMallory(address target, bytes memory data) internal returns (bytes memory) {
+        return mallory.exec(target, data);
+    }
+
+    function _assertReentryRefused() internal view {
+        assertTrue(mallory.reentered(), "the token handed control to the actor");
+        assertFalse(mallory.reentrySucceeded());
+        assertEq(
+            keccak256(mallory.reentryRevertData()),
+            keccak256(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector))
+        );
+    }
+
+    /// Opens the default loan for `borrower` on the LoanBook over the hooked token.
+    function _rOpen(address borrower) internal returns (uint256 loanId) {
+        LoanBook.LoanApproval memory a = _approval(borrower);
+        bytes memory signature = _sign(underwriterKey, rBook.hashLoanApproval(a));
+        if (borrower == address(mallory)) {
+            loanId = abi.decode(_asMallory(address(rBook), abi.encodeCall(LoanBook.openLoan, (a, signature))), (uint256));
+        } else {
+            vm.prank(borrower);
+            loanId = rBook.openLoan(a, signature);
+        }
+    }
+
+    function _rActiveLoan(address borrower, address lender) internal returns (uint256 loanId) {
+        loanId = _rOpen(borrower);
+        vm.prank(lender);
+        rBook.fund(loanId, 1_000 * USD);
+        vm.prank(borrower);
+        rBook.drawdown(loanId);
+    }
+
+    /// mallory deposits `assets` into the hooked pool and waits out the cooldown for all of it.
+    function _rMatureRequest(uint256 assets) internal returns (uint256 shares) {
+        shares = abi.decode(
+            _asMallory(address(rPool), abi.encodeCall(ERC4626.deposit, (assets, address(mallory)))), (uint256)
+        );
+        _asMallory(address(rPool), abi.encodeCall(LiquidityBackstopPool.requestWithdraw, (shares)));
+        vm.warp(block.timestamp + COOLDOWN);
+    }
+}
