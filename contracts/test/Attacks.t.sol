@@ -14,7 +14,7 @@ import {ReentrantActor, ReentrantToken} from "./utils/ReentrantToken.sol";
 /// @notice The attacks named in README.md's threat model: the ERC-4626 first-depositor inflation,
 /// funding/repaying/claiming/refunding/drawing down and depositing/withdrawing through a token that
 /// hands control back mid-transfer, underwriter approvals replayed on another chain id, another
-/// LoanBook or twice.
+/// LoanBook or twice, and the withdrawal cooldown dodged by moving shares between addresses.
 contract AttacksTest is Fixture {
     uint256 internal constant COOLDOWN = 7 days;
     uint256 internal constant XRPL_EVM_TESTNET = 1_449_000;
@@ -292,6 +292,108 @@ contract AttacksTest is Fixture {
         address recovered = ecrecover(registry.hashAttestation(att), v, r, s);
         vm.expectRevert(abi.encodeWithSelector(ScoreRegistry.ScoreRegistryInvalidScorer.selector, recovered));
         registry.postSigned(att, abi.encodePacked(r, s, v));
+    }
+
+    // ------------------------------------------------------------ cooldown bypass by moving shares
+
+    function test_pool_cooldownBypassByTransferringShares_isRefused() public {
+        // dave asks to leave, then parks the shares elsewhere: his request must not outlive them.
+        address daveCold = makeAddr("daveCold");
+        uint256 daveShares = _deposit(dave, 1_000 * USD);
+        vm.startPrank(dave);
+        pool.requestWithdraw(daveShares);
+        assertTrue(pool.transfer(daveCold, daveShares));
+        vm.stopPrank();
+        (uint256 requested,,) = pool.withdrawRequestOf(dave);
+        assertEq(requested, 0, "the request shrinks to what dave still holds");
+
+        // A week on, dave's window is open. Fresh shares, deposited now, are handed to dave.
+        vm.warp(block.timestamp + COOLDOWN);
+        uint256 freshShares = _deposit(erin, 1_000 * USD);
+        vm.prank(erin);
+        assertTrue(pool.transfer(dave, freshShares));
+        assertEq(pool.maxRedeem(dave), 0);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxRedeem.selector, dave, freshShares, 0));
+        vm.prank(dave);
+        pool.redeem(freshShares, dave, dave);
+    }
+
+    function test_pool_sharesTransferredToAFreshAddress_needTheirOwnCooldown() public {
+        address frank = makeAddr("frank");
+        uint256 shares = _deposit(erin, 1_000 * USD);
+        vm.startPrank(erin);
+        pool.requestWithdraw(shares);
+        vm.warp(block.timestamp + COOLDOWN - 1 days);
+        assertTrue(pool.transfer(frank, shares));
+        vm.stopPrank();
+
+        vm.warp(block.timestamp + 1 days);
+        assertEq(pool.maxRedeem(frank), 0);
+        assertEq(pool.maxRedeem(erin), 0);
+        vm.prank(frank);
+        uint256 readyAt = pool.requestWithdraw(shares);
+        assertEq(readyAt, block.timestamp + COOLDOWN, "frank waits a full cooldown of his own");
+        vm.warp(readyAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxRedeem.selector, frank, shares, 0));
+        vm.prank(frank);
+        pool.redeem(shares, frank, frank);
+    }
+
+    function test_pool_transferOut_keepsTheRequestForSharesStillHeld() public {
+        address frank = makeAddr("frank");
+        uint256 shares = _deposit(erin, 2_000 * USD);
+        vm.startPrank(erin);
+        pool.requestWithdraw(shares / 2);
+        assertTrue(pool.transfer(frank, shares / 2));
+        vm.stopPrank();
+        (uint256 requested,,) = pool.withdrawRequestOf(erin);
+        assertEq(requested, shares / 2, "shares never moved stay requested");
+
+        vm.warp(block.timestamp + COOLDOWN);
+        vm.prank(erin);
+        assertEq(pool.redeem(shares / 2, erin, erin), 1_000 * USD);
+    }
+
+    function test_pool_incomingTransfer_doesNotResetTheReceiversCooldown() public {
+        // Dust sent to someone with a pending request neither delays it (no griefing) nor joins it.
+        uint256 shares = _deposit(erin, 1_000 * USD);
+        vm.prank(erin);
+        uint256 readyAt = pool.requestWithdraw(shares);
+        uint256 daveShares = _deposit(dave, 1 * USD);
+        vm.warp(readyAt - 1);
+        vm.prank(dave);
+        assertTrue(pool.transfer(erin, daveShares));
+
+        vm.warp(readyAt);
+        (uint256 requested, uint256 stillReadyAt,) = pool.withdrawRequestOf(erin);
+        assertEq(stillReadyAt, readyAt);
+        assertEq(requested, shares);
+        assertEq(pool.maxRedeem(erin), shares);
+        vm.prank(erin);
+        assertEq(pool.redeem(shares, erin, erin), 1_000 * USD);
+    }
+
+    function testFuzz_pool_transferredShares_neverLeaveBeforeTheirCooldown(
+        uint256 depositAssets,
+        uint256 movedSeed,
+        uint256 elapsed
+    ) public {
+        address daveCold = makeAddr("daveCold");
+        depositAssets = bound(depositAssets, 1 * USD, 100_000 * USD);
+        uint256 daveShares = _deposit(dave, depositAssets);
+        uint256 moved = bound(movedSeed, 1, daveShares);
+        vm.startPrank(dave);
+        pool.requestWithdraw(daveShares);
+        assertTrue(pool.transfer(daveCold, moved));
+        vm.stopPrank();
+
+        vm.warp(block.timestamp + COOLDOWN + bound(elapsed, 0, 2 days));
+        uint256 freshShares = _deposit(erin, depositAssets);
+        vm.prank(erin);
+        assertTrue(pool.transfer(dave, freshShares));
+        assertEq(pool.maxRedeem(dave), daveShares - moved, "only shares dave never let go of may leave");
+        assertEq(pool.maxRedeem(daveCold), 0);
+        assertEq(pool.maxRedeem(erin), 0);
     }
 
     // ------------------------------------------------------------ helpers
