@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -14,7 +15,9 @@ import {ReentrantActor, ReentrantToken} from "./utils/ReentrantToken.sol";
 /// @notice The attacks named in README.md's threat model: the ERC-4626 first-depositor inflation,
 /// funding/repaying/claiming/refunding/drawing down and depositing/withdrawing through a token that
 /// hands control back mid-transfer, underwriter approvals replayed on another chain id, another
-/// LoanBook or twice, and the withdrawal cooldown dodged by moving shares between addresses.
+/// LoanBook or twice, the withdrawal cooldown dodged by moving shares between addresses; and two
+/// claims the threat model makes: pause leaves every way out open, and the underwriter, pauser and
+/// scorer keys reach no money.
 contract AttacksTest is Fixture {
     uint256 internal constant COOLDOWN = 7 days;
     uint256 internal constant XRPL_EVM_TESTNET = 1_449_000;
@@ -396,6 +399,87 @@ contract AttacksTest is Fixture {
         assertEq(pool.maxRedeem(erin), 0);
     }
 
+    // ------------------------------------------------------------ pause never traps money
+
+    function test_pause_neverTrapsMoney() public {
+        // Money in every place it can sit: a pool request, a running loan, a listing still
+        // funding, a funded listing the borrower never draws down, fees and the pool receivable.
+        uint256 erinShares = _deposit(erin, 1_000 * USD);
+        vm.prank(erin);
+        pool.requestWithdraw(erinShares);
+        uint256 running = _activeLoan();
+        uint256 funding = _openDefault();
+        _fund(funding, dave, 300 * USD);
+        uint256 waiting = _openDefault();
+        _fund(waiting, dave, 1_000 * USD);
+
+        // A stolen pauser key (or an emergency) stops both contracts.
+        vm.startPrank(admin);
+        book.pause();
+        pool.pause();
+        vm.stopPrank();
+
+        _repay(running, alice, 1_060 * USD);
+        vm.prank(bob);
+        assertEq(book.claim(running), 628_800_000);
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = running;
+        vm.prank(carol);
+        assertEq(book.claimMany(ids), 419_200_000);
+        vm.prank(treasury);
+        assertEq(book.claimFees(), 6 * USD);
+        assertEq(book.pushPoolReceivable(), 6 * USD);
+        vm.warp(block.timestamp + COOLDOWN);
+        vm.prank(erin);
+        assertGe(pool.redeem(erinShares, erin, erin), 1_006 * USD - 1, "deposit plus the premium");
+
+        // Past the funding deadline and the drawdown window, refund expires both listings itself.
+        vm.warp(block.timestamp + 7 days + 1);
+        vm.startPrank(dave);
+        assertEq(book.refund(funding), 300 * USD);
+        assertEq(book.refund(waiting), 1_000 * USD);
+        vm.stopPrank();
+
+        assertTrue(book.paused() && pool.paused());
+        _assertState(funding, LoanBook.LoanState.Expired);
+        _assertState(waiting, LoanBook.LoanState.Expired);
+        assertEq(stable.balanceOf(address(book)), 0, "nothing left behind in the LoanBook");
+        assertLe(stable.balanceOf(address(pool)), 1, "nor in the pool, but for rounding");
+    }
+
+    // ------------------------------------------------------------ what a stolen role key reaches
+
+    function test_roleKeys_underwriterPauserAndScorer_cannotMoveMoney() public {
+        address pauser = makeAddr("pauser");
+        vm.startPrank(admin);
+        book.grantRole(book.PAUSER_ROLE(), pauser);
+        pool.grantRole(pool.PAUSER_ROLE(), pauser);
+        vm.stopPrank();
+        _deposit(erin, 1_000 * USD);
+        uint256 loanId = _activeLoan();
+        _repay(loanId, alice, 1_060 * USD);
+
+        address[3] memory keys = [underwriter, pauser, scorer];
+        for (uint256 i; i < keys.length; ++i) {
+            _expectUnauthorized(keys[i], book.DEFAULT_ADMIN_ROLE());
+            book.setPool(keys[i]);
+            _expectUnauthorized(keys[i], book.DEFAULT_ADMIN_ROLE());
+            book.setTreasury(keys[i]);
+            _expectUnauthorized(keys[i], pool.DEFAULT_ADMIN_ROLE());
+            pool.setLoanBook(keys[i]);
+            _expectUnauthorized(keys[i], pool.LOANBOOK_ROLE());
+            pool.coverLoss(loanId, 1);
+            vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookCallerNotTreasury.selector, keys[i]));
+            vm.prank(keys[i]);
+            book.claimFees();
+            vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookNothingToClaim.selector, loanId, keys[i]));
+            vm.prank(keys[i]);
+            book.claim(loanId);
+        }
+        assertEq(book.claimable(loanId, bob), 628_800_000);
+        assertEq(pool.totalAssets(), 1_006 * USD);
+    }
+
     // ------------------------------------------------------------ helpers
 
     /// The attacker deposits one base unit into the empty pool, then donates `donation` directly.
@@ -407,6 +491,12 @@ contract AttacksTest is Fixture {
         shares = pool.deposit(1, attacker);
         assertTrue(stable.transfer(address(pool), donation));
         vm.stopPrank();
+    }
+
+    /// The next call, made by `caller`, must fail for want of `role`.
+    function _expectUnauthorized(address caller, bytes32 role) internal {
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, role));
+        vm.prank(caller);
     }
 
     function _asMallory(address target, bytes memory data) internal returns (bytes memory) {
