@@ -480,6 +480,62 @@ contract AttacksTest is Fixture {
         assertEq(pool.totalAssets(), 1_006 * USD);
     }
 
+    function test_adminKey_poolThatNeverPays_cannotMakeOtherLendersMoneyClaimable() public {
+        // Money of honest users in the LoanBook: repayments bob and carol have not claimed yet,
+        // and dave's escrow in a listing still funding.
+        uint256 honest = _activeLoan();
+        _repay(honest, alice, 530 * USD);
+        uint256 listing = _openDefault();
+        _fund(listing, dave, 300 * USD);
+        uint256 held = stable.balanceOf(address(book));
+
+        // With the admin key: full cover, no grace, a "pool" that reports capacity but never
+        // pays, and an underwriter key of its own for a loan it borrows and lends itself.
+        (address forger, uint256 forgerKey) = makeAccount("forger");
+        address shill = makeAddr("shill");
+        FakePool fake = new FakePool();
+        vm.startPrank(admin);
+        book.setCoverBps(10_000);
+        book.setGracePeriod(0);
+        book.grantRole(book.UNDERWRITER_ROLE(), forger);
+        book.setPool(address(fake));
+        vm.stopPrank();
+        LoanBook.LoanApproval memory a = _approval(forger);
+        a.principal = held;
+        a.totalDue = held;
+        a.installments = 1;
+        a.interval = 1;
+        bytes memory forged = _sign(forgerKey, book.hashLoanApproval(a));
+        vm.prank(forger);
+        uint256 own = book.openLoan(a, forged);
+        _mint(shill, held);
+        vm.startPrank(shill);
+        stable.approve(address(book), held);
+        book.fund(own, held);
+        vm.stopPrank();
+        vm.prank(forger);
+        book.drawdown(own);
+        vm.warp(block.timestamp + 2);
+
+        assertEq(book.markDefault(own), 0, "no cover arrived, none is credited");
+        assertEq(book.getLoan(own).covered, 0);
+        assertEq(book.claimable(own, shill), 0);
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookNothingToClaim.selector, own, shill));
+        vm.prank(shill);
+        book.claim(own);
+
+        // Everyone honest still gets every base unit.
+        vm.prank(bob);
+        book.claim(honest);
+        vm.prank(carol);
+        book.claim(honest);
+        vm.prank(alice);
+        book.cancel(listing);
+        vm.prank(dave);
+        assertEq(book.refund(listing), 300 * USD);
+        assertEq(stable.balanceOf(address(book)), book.feesAccrued(), "only the platform's fees are left");
+    }
+
     // ------------------------------------------------------------ helpers
 
     /// The attacker deposits one base unit into the empty pool, then donates `donation` directly.
@@ -540,4 +596,14 @@ contract AttacksTest is Fixture {
         _asMallory(address(rPool), abi.encodeCall(LiquidityBackstopPool.requestWithdraw, (shares)));
         vm.warp(block.timestamp + COOLDOWN);
     }
+}
+
+/// @notice A backstop "pool" an admin could point the LoanBook at: it reports unlimited capacity
+/// and sends nothing when asked for cover.
+contract FakePool {
+    function coverCapacity() external pure returns (uint256) {
+        return type(uint256).max;
+    }
+
+    function coverLoss(uint256, uint256) external {}
 }
