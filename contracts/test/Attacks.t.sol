@@ -15,9 +15,9 @@ import {ReentrantActor, ReentrantToken} from "./utils/ReentrantToken.sol";
 /// @notice The attacks named in README.md's threat model: the ERC-4626 first-depositor inflation,
 /// funding/repaying/claiming/refunding/drawing down and depositing/withdrawing through a token that
 /// hands control back mid-transfer, underwriter approvals replayed on another chain id, another
-/// LoanBook or twice, the withdrawal cooldown dodged by moving shares between addresses; and two
-/// claims the threat model makes: pause leaves every way out open, and the underwriter, pauser and
-/// scorer keys reach no money.
+/// LoanBook or twice, the withdrawal cooldown dodged by moving shares between addresses; and the
+/// threat model's claims about pause (every way out stays open) and stolen keys (what the
+/// underwriter, pauser, scorer and LoanBook admin keys can and cannot reach).
 contract AttacksTest is Fixture {
     uint256 internal constant COOLDOWN = 7 days;
     uint256 internal constant XRPL_EVM_TESTNET = 1_449_000;
@@ -480,6 +480,36 @@ contract AttacksTest is Fixture {
         assertEq(pool.totalAssets(), 1_006 * USD);
     }
 
+    function test_underwriterKey_selfDealtLoan_costsThePoolItsCoverAfterTheGracePeriod() public {
+        // What a stolen underwriter key can still do: approve a loan to an accomplice (dave), fund
+        // it from its own second address, never repay. The pool pays coverBps (50%) of the
+        // principal, and not before the first due time (1 s here) plus the grace period (7 days).
+        _deposit(erin, 10_000 * USD);
+        address shill = makeAddr("shill");
+        LoanBook.LoanApproval memory a = _approval(dave);
+        a.totalDue = a.principal;
+        a.installments = 1;
+        a.interval = 1;
+        uint256 loanId = _open(a);
+        _mint(shill, a.principal);
+        vm.startPrank(shill);
+        stable.approve(address(book), a.principal);
+        book.fund(loanId, a.principal);
+        vm.stopPrank();
+        vm.prank(dave);
+        book.drawdown(loanId);
+
+        uint256 defaultableAfter = block.timestamp + 1 + 7 days;
+        vm.warp(defaultableAfter);
+        vm.expectRevert(abi.encodeWithSelector(LoanBook.LoanBookDefaultTooEarly.selector, loanId, defaultableAfter));
+        book.markDefault(loanId);
+        vm.warp(defaultableAfter + 1);
+        assertEq(book.markDefault(loanId), 500 * USD);
+        vm.prank(shill);
+        assertEq(book.claim(loanId), 500 * USD);
+        assertEq(pool.totalAssets(), 9_500 * USD);
+    }
+
     function test_adminKey_poolThatNeverPays_cannotMakeOtherLendersMoneyClaimable() public {
         // Money of honest users in the LoanBook: repayments bob and carol have not claimed yet,
         // and dave's escrow in a listing still funding.
@@ -573,7 +603,8 @@ contract AttacksTest is Fixture {
         LoanBook.LoanApproval memory a = _approval(borrower);
         bytes memory signature = _sign(underwriterKey, rBook.hashLoanApproval(a));
         if (borrower == address(mallory)) {
-            loanId = abi.decode(_asMallory(address(rBook), abi.encodeCall(LoanBook.openLoan, (a, signature))), (uint256));
+            loanId =
+                abi.decode(_asMallory(address(rBook), abi.encodeCall(LoanBook.openLoan, (a, signature))), (uint256));
         } else {
             vm.prank(borrower);
             loanId = rBook.openLoan(a, signature);
