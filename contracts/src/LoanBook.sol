@@ -465,7 +465,10 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
 
         uint256 toPool = premium;
         if (state == LoanState.Defaulted) {
-            toPool += _recover(loan, loanId, paid, paid - fee - premium);
+            // Fee and premium are floored separately on cumulative interest, so a payment of a
+            // few base units can carry more charges than itself; its lenders' part is then zero.
+            uint256 charges = fee + premium;
+            toPool += _recover(loan, loanId, paid, paid > charges ? paid - charges : 0);
         } else if (repaidAfter == totalDue) {
             loan.state = LoanState.Repaid;
             emit LoanFullyRepaid(loanId);
@@ -780,7 +783,9 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
         if (funded == 0) return 0;
         // Floor per lender: the sum over lenders never exceeds what was distributed.
         uint256 entitled = _distributed(loan) * funded / loan.principal;
-        return entitled - claimed;
+        // `distributed` can step down by a base unit when a tiny payment carries more fee and
+        // premium than itself (see repay); a lender who claimed just before waits for the next one.
+        return entitled > claimed ? entitled - claimed : 0;
     }
 
     function _distributed(Loan storage loan) private view returns (uint256) {

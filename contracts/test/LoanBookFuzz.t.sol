@@ -197,13 +197,17 @@ contract LoanBookFuzzTest is Fixture {
         _repay(loanId, alice, recovery);
 
         uint256 toPool = book.poolReceivable() - receivableBefore;
-        uint256 toLenders = book.distributed(loanId) - distributedBefore;
+        // Not a difference: a payment of a base unit or two can carry more fee and premium than
+        // itself, and `distributed` then steps down by one.
+        uint256 distributedAfter = book.distributed(loanId);
         LoanBook.Loan memory loan = book.getLoan(loanId);
         assertLe(loan.recovered, loan.covered, "the pool never recovers more than it covered");
-        if (loan.recovered < loan.covered) assertEq(toLenders, 0, "lenders wait until the pool is whole");
+        if (loan.recovered < loan.covered) {
+            assertLe(distributedAfter, distributedBefore, "lenders wait until the pool is whole");
+        }
         uint256 fee = _feesFor(prepaid + recovery, 1_000 * USD, 1_060 * USD, 1_000)
             - _feesFor(prepaid, 1_000 * USD, 1_060 * USD, 1_000);
-        assertEq(toPool + toLenders + fee, recovery, "every base unit is accounted for");
+        assertEq(toPool + distributedAfter + fee, recovery + distributedBefore, "every base unit is accounted for");
     }
 
     // ------------------------------------------------------------ pool
