@@ -22,7 +22,9 @@ import {IPoolReceivable} from "./interfaces/IPoolReceivable.sol";
 /// totalAssets == deposits + premiums - covers + recoveries - withdrawals.
 /// Withdrawals go through a cooldown: {requestWithdraw}, wait {cooldownPeriod}, then
 /// withdraw/redeem within {withdrawWindow}. A depositor who sees a default coming therefore cannot
-/// leave before it lands (a loan needs a missed instalment plus its grace period to default).
+/// leave before it lands (a loan needs a missed instalment plus its grace period to default). A
+/// request never covers more shares than the owner held without a break since making it: moving
+/// shares out shrinks it, so shares cannot be routed through an address whose window is open.
 contract LiquidityBackstopPool is ERC4626, AccessControl, ReentrancyGuardTransient, Pausable, IBackstopPool {
     using SafeERC20 for IERC20;
 
@@ -232,6 +234,20 @@ contract LiquidityBackstopPool is ERC4626, AccessControl, ReentrancyGuardTransie
         if (shares > allowed) revert PoolWithdrawNotReady(owner, shares, allowed);
         request.shares -= uint128(shares);
         super._withdraw(caller, receiver, owner, assets, shares);
+    }
+
+    /// A transfer out shrinks the sender's request to the shares it still holds, so a request only
+    /// ever covers shares that stayed in the account since it was made. Otherwise a request left
+    /// behind by shares moved away would let shares received later (fresh deposits, bought on the
+    /// side) leave at once, skipping the cooldown. Incoming shares change nothing: they neither
+    /// join a pending request nor delay it (sending dust must not push back someone's window).
+    /// Burns need no check: {_withdraw} already takes the redeemed shares off the request.
+    function _update(address from, address to, uint256 value) internal override {
+        super._update(from, to, value);
+        if (from == address(0) || to == address(0)) return;
+        WithdrawRequest storage request = _withdrawRequests[from];
+        uint256 balance = balanceOf(from);
+        if (request.shares > balance) request.shares = uint128(balance);
     }
 
     /// Pays out of the balance, fetching the LoanBook's receivable first when the balance is short.

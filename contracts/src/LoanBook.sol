@@ -465,7 +465,10 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
 
         uint256 toPool = premium;
         if (state == LoanState.Defaulted) {
-            toPool += _recover(loan, loanId, paid, paid - fee - premium);
+            // Fee and premium are floored separately on cumulative interest, so a payment of a
+            // few base units can carry more charges than itself; its lenders' part is then zero.
+            uint256 charges = fee + premium;
+            toPool += _recover(loan, loanId, paid, paid > charges ? paid - charges : 0);
         } else if (repaidAfter == totalDue) {
             loan.state = LoanState.Repaid;
             emit LoanFullyRepaid(loanId);
@@ -480,6 +483,8 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
     /// @notice Marks a loan Defaulted once an instalment has stayed unpaid for longer than the
     /// loan's grace period after its due time; the pool then covers up to the loan's cover bps of
     /// the outstanding principal (capped by what the pool holds). Anyone may call.
+    /// @dev Only the cover that actually arrives is credited (balance before and after), so a
+    /// pool that reports capacity but pays less cannot make other loans' money claimable.
     /// @param loanId The loan.
     /// @return cover Base units the pool paid in, distributed to lenders like a repayment.
     function markDefault(uint256 loanId) external whenNotPaused nonReentrant returns (uint256 cover) {
@@ -498,8 +503,13 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
             uint256 capacity = IBackstopPool(pool_).coverCapacity();
             if (cover > capacity) cover = capacity;
             if (cover != 0) {
-                loan.covered = uint96(cover);
+                // Credit what arrives, not what was asked for: claims are paid from this
+                // contract's balance, so cover a pool promises but does not send would be paid out
+                // of other loans' money. (The state is written after the call; nonReentrant holds.)
+                uint256 balanceBefore = stable.balanceOf(address(this));
                 IBackstopPool(pool_).coverLoss(loanId, cover);
+                cover = stable.balanceOf(address(this)) - balanceBefore;
+                loan.covered = uint96(cover);
             }
         }
         emit Defaulted(loanId, outstandingPrincipal_, cover);
@@ -773,7 +783,9 @@ contract LoanBook is AccessControl, EIP712, ReentrancyGuardTransient, Pausable, 
         if (funded == 0) return 0;
         // Floor per lender: the sum over lenders never exceeds what was distributed.
         uint256 entitled = _distributed(loan) * funded / loan.principal;
-        return entitled - claimed;
+        // `distributed` can step down by a base unit when a tiny payment carries more fee and
+        // premium than itself (see repay); a lender who claimed just before waits for the next one.
+        return entitled > claimed ? entitled - claimed : 0;
     }
 
     function _distributed(Loan storage loan) private view returns (uint256) {

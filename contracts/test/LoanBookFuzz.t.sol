@@ -197,13 +197,17 @@ contract LoanBookFuzzTest is Fixture {
         _repay(loanId, alice, recovery);
 
         uint256 toPool = book.poolReceivable() - receivableBefore;
-        uint256 toLenders = book.distributed(loanId) - distributedBefore;
+        // Not a difference: a payment of a base unit or two can carry more fee and premium than
+        // itself, and `distributed` then steps down by one.
+        uint256 distributedAfter = book.distributed(loanId);
         LoanBook.Loan memory loan = book.getLoan(loanId);
         assertLe(loan.recovered, loan.covered, "the pool never recovers more than it covered");
-        if (loan.recovered < loan.covered) assertEq(toLenders, 0, "lenders wait until the pool is whole");
+        if (loan.recovered < loan.covered) {
+            assertLe(distributedAfter, distributedBefore, "lenders wait until the pool is whole");
+        }
         uint256 fee = _feesFor(prepaid + recovery, 1_000 * USD, 1_060 * USD, 1_000)
             - _feesFor(prepaid, 1_000 * USD, 1_060 * USD, 1_000);
-        assertEq(toPool + toLenders + fee, recovery, "every base unit is accounted for");
+        assertEq(toPool + distributedAfter + fee, recovery + distributedBefore, "every base unit is accounted for");
     }
 
     // ------------------------------------------------------------ pool
@@ -284,9 +288,17 @@ contract LoanBookFuzzTest is Fixture {
             _repay(loanId, alice, amount);
             fees += book.feesAccrued();
             uint256 charges = book.feesAccrued() + book.poolReceivable() - chargesBefore;
-            assertLe(charges, (amount * interest + totalDue - 1) / totalDue, "charges from interest only");
+            // Fee and premium are each floored on the cumulative interest, so one payment may carry
+            // one base unit left over by earlier ones; cumulatively they never exceed the interest.
+            assertLe(charges, (amount * interest + totalDue - 1) / totalDue + 1, "charges from interest only");
+            _assertChargesWithinInterestPaid(loanId, interest, totalDue);
         }
         premiums = book.poolReceivable();
+    }
+
+    function _assertChargesWithinInterestPaid(uint256 loanId, uint256 interest, uint256 totalDue) internal view {
+        uint256 interestPaid = book.getLoan(loanId).repaid * interest / totalDue;
+        assertLe(book.feesAccrued() + book.poolReceivable(), interestPaid, "charges never exceed the interest paid");
     }
 
     function _lenders(uint256 count) internal returns (address[] memory lenders) {

@@ -267,10 +267,24 @@ contract LendgramHandler is Test {
         ghostPoolWithdrawals += pool.redeem(bound(sharesSeed, 1, maxShares), depositor, depositor);
     }
 
+    /// Depositors pass shares around (to each other), with or without pending requests.
+    function poolTransfer(uint256 fromSeed, uint256 toSeed, uint256 sharesSeed) external tracked("poolTransfer") {
+        address from = depositors[fromSeed % depositors.length];
+        address to = depositors[toSeed % depositors.length];
+        uint256 balance = pool.balanceOf(from);
+        if (balance == 0) return;
+        vm.prank(from);
+        require(pool.transfer(to, bound(sharesSeed, 1, balance)), "share transfer");
+    }
+
     // ------------------------------------------------------------ views for the invariants
 
     function loanCount() external view returns (uint256) {
         return loanIds.length;
+    }
+
+    function depositorCount() external view returns (uint256) {
+        return depositors.length;
     }
 
     function lenderCount() external view returns (uint256) {

@@ -6,6 +6,7 @@ pragma solidity 0.8.28;
 interface Vm {
     // environment
     function warp(uint256 newTimestamp) external;
+    function chainId(uint256 newChainId) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
