@@ -173,3 +173,17 @@ def test_a_contact_sent_outside_the_phone_step_is_not_kept(run_bot):
         assert (await db(TelegramUser.objects.get, telegram_id=person["id"])).phone == ""
 
     run_bot(scenario)
+
+
+def test_an_unknown_command_of_5000_characters_is_answered_not_failed(run_bot):
+    """Found by test_fuzz.py: the answer echoed the whole command, longer than Telegram sends
+    (BadRequest "Message is too long"), so the person got an apology instead."""
+    person = new_person()
+
+    async def scenario(chat):
+        chat.meet(person)
+        replies = await chat.say(person, "/" + "x" * 5000)
+        assert replies[-1]["text"].startswith("I do not know the command /" + "x" * 32 + "…")
+        assert "something went wrong" not in replies[-1]["text"]
+
+    run_bot(scenario)
