@@ -2,7 +2,8 @@
 outside any step, from a fixed seed so that every run sends the same ones.
 
 At each step the person's conversation is put there with the draft that step keeps, then one
-input arrives: a text with no digit of any script (no amount can be read from it), an unknown
+input arrives: a text with no digit of any script (no amount can be read from it), an amount
+no step takes (5,000 digits, too precise, negative, not a number), an unknown
 command, a sticker, a photo, a location, an edit, a contact that is not the person's own, or
 callback data: garbage, over 64 bytes, the step's own buttons with a stale nonce, with the
 right nonce and a value no button carries, and every button prefix the bot routes with ids
@@ -53,6 +54,9 @@ HOSTILE = ["\u202e", "\u200f", "\x00", "\x1b[2J", "\x85", "\u2066", "'", '"', ";
 # The kind of the buttons each journey's steps show.
 STEP_KINDS = {"onboard": "onb", "calc": "calc", "borrow": "borrow", "repay": "repay",
               "lend": "lend", "pool": "pool", "admin": "adm"}
+# Amounts no step may take: too large, too precise, not positive, not numbers.
+REFUSED_AMOUNTS = ["1" * 5000, "١" * 5000, "-5", "0", "0,0000001", "1e9", "1.2.3,4", "∞",
+                   "1 2 3", "99999999999999999999", "١٢٣.٤٥٦.٧٨٩", "0x10", "1/2"]
 GARBAGE_VALUES = ["x", "-1", "0", "99999999999999999999", "b.l", "_", ":", "1.5", "1e3", "nan",
                   "NO", "none.", "A" * 40]
 
@@ -276,6 +280,7 @@ def test_random_updates_at_every_step_fail_nothing_and_refused_ones_change_nothi
                       + [("stale", data) for data in shown if data.split("|")[1] == step_kind]
                       + [("every", prefix) for prefix in (prefixes if not step else [])]
                       + [("text", {"text": random_text(rng)}) for _ in range(TEXTS_PER_STEP)]
+                      + [("text", {"text": rng.choice(REFUSED_AMOUNTS)}) for _ in range(3)]
                       + [("press", None) for _ in range(PRESSES_PER_STEP)]
                       + [("other", None) for _ in range(OTHERS_PER_STEP)])
             for kind, body in inputs:
