@@ -88,7 +88,9 @@ def test_an_oversized_or_malformed_webhook_body_is_refused_and_recorded_nowhere(
         big = json.dumps({"update_id": 1, "message": {"text": "x" * (2 * 1024 * 1024)}})
         assert await call(app, big.encode()) == 413
         for body in (b"", b"[]", b"{}", b'{"update_id": "x"}', b"\x00\xff", b"null",
-                     b'{"update_id": null}', b"1e999999"):
+                     b'{"update_id": null}', b"1e999999", b'{"update_id": 1e999}',
+                     b'{"update_id": 1e308}', b'{"update_id": true}', b'{"update_id": "12"}',
+                     b'{"update_id": -5}', b'{"update_id": 9223372036854775808}'):
             assert await call(app, body) == 400, body
         assert received == []
 
