@@ -154,3 +154,15 @@ def test_a_hostile_name_renders_as_text_in_a_real_browser_on_my_page_and_in_the_
     assert browser_page.input_value("#id_first_name") == alice.first_name
     assert MARKUP in alice.first_name and browser_page.locator("img[src=x]").count() == 0
     assert dialogs == []  # (the admin's own static files are not served by live_server)
+
+
+@pytest.mark.django_db
+def test_a_hostile_reason_is_escaped_on_a_loans_timeline_in_the_admin(client, alice):
+    loan = loans.loan_request_create(borrower=alice, principal=100 * USD, installments=3,
+                                     purpose="business")
+    loans.loan_submit(loan=loan, actor=alice)
+    loans.loan_cancel(loan=loan, actor=alice, reason=f"{RLO}{MARKUP}<script>alert(2)</script>")
+    client.force_login(User.objects.create_superuser("op_t", "op_t@example.com", "pw"))
+    html = client.get(f"/admin/loans/loan/{loan.pk}/timeline/").content.decode()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "<script>alert(2)" not in html and MARKUP not in html and RLO not in html
