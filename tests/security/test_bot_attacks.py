@@ -189,3 +189,21 @@ def test_an_unknown_command_of_5000_characters_is_answered_not_failed(run_bot):
         assert "something went wrong" not in replies[-1]["text"]
 
     run_bot(scenario)
+
+
+@pytest.mark.parametrize("query", ["x" * 10_000, "1" * 5000, "²³", "@" + "%" * 100, "٣" * 30])
+def test_an_admins_search_of_any_text_is_answered_and_finds_nobody(run_bot, settings, query):
+    """Found by test_fuzz.py: a 10,000-character search was a LIKE too complex for SQLite,
+    int() refused 5,000 digits and "²", and the answer echoed the whole text."""
+    admin = new_person()
+    settings.ADMIN_TELEGRAM_IDS = [admin["id"]]
+
+    async def scenario(chat):
+        chat.meet(admin)
+        home = (await chat.say(admin, "/admin"))[-1]
+        await chat.press(admin, home, "Find a user")
+        answer = (await chat.say(admin, query))[-1]["text"]
+        assert answer.startswith("Nobody matches ") and len(answer) < 300
+        assert "something went wrong" not in answer
+
+    run_bot(scenario)

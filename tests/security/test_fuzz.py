@@ -24,6 +24,7 @@ import unicodedata
 import pytest
 from telegram.ext import CallbackQueryHandler
 
+from bot.guard import FloodGate
 from core.chat import services as chat_services
 from core.chat.models import ChatSession
 from core.ledger.models import JournalEntry, Posting
@@ -56,7 +57,7 @@ STEP_KINDS = {"onboard": "onb", "calc": "calc", "borrow": "borrow", "repay": "re
               "lend": "lend", "pool": "pool", "admin": "adm"}
 # Amounts no step may take: too large, too precise, not positive, not numbers.
 REFUSED_AMOUNTS = ["1" * 5000, "١" * 5000, "-5", "0", "0,0000001", "1e9", "1.2.3,4", "∞",
-                   "1 2 3", "99999999999999999999", "١٢٣.٤٥٦.٧٨٩", "0x10", "1/2"]
+                   "1 2 3", "99999999999999999999", "0x10", "1/2"]
 GARBAGE_VALUES = ["x", "-1", "0", "99999999999999999999", "b.l", "_", ":", "1.5", "1e3", "nan",
                   "NO", "none.", "A" * 40]
 
@@ -93,19 +94,19 @@ def button_prefixes(application, *, steps_only: bool = False) -> list[tuple[str,
     return sorted(found)
 
 
-def random_data(rng: random.Random, prefixes, foreign_ids, step_nonce: str, stale: str,
-                step: str) -> tuple[str, bool]:
+def random_data(rng: random.Random, prefixes, step_prefixes, foreign_ids, step_nonce: str,
+                stale: str, step: str) -> tuple[str, bool]:
     """(callback data, refused by construction)."""
     kind, what = rng.choice(prefixes)
-    own = [p for p in prefixes if p[0] == STEP_KINDS.get(step.split(".")[0])]
+    own = [p for p in step_prefixes if p[0] == STEP_KINDS.get(step.split(".")[0])]
     own_kind, own_what = rng.choice(own) if own else (kind, what)
     roll = rng.random()
     if roll < 0.15:  # garbage, sometimes past Telegram's 64 bytes
         size = rng.choice([1, 20, 63, 64, 65, 200])
         return "".join(chr(rng.randint(0x21, 0x2ff)) for _ in range(size)), True
-    if roll < 0.25:  # exactly at, and one byte past, the limit
-        data = f"1|{kind}|{what}|" + "9" * 64
-        return data[:rng.choice([64, 65])], True
+    if roll < 0.25:  # exactly at (a real button may ignore the id), and one byte past, the limit
+        size = rng.choice([64, 65])
+        return (f"1|{kind}|{what}|" + "9" * 64)[:size], size > 64
     if roll < 0.45:  # a stale nonce, either layout
         value = rng.choice([*GARBAGE_VALUES, "b", "yes", "3", "en"])
         layout = ([stale, own_what, value] if rng.random() < 0.5
@@ -305,8 +306,8 @@ def test_random_updates_at_every_step_fail_nothing_and_refused_ones_change_nothi
                             "callback_data": "|".join(["1", button_kind, what, *ids])[:64]}
                     refused = False
                 elif kind == "press":
-                    data, refused = random_data(rng, prefixes, world["foreign"][who], nonce,
-                                                stale, step)
+                    data, refused = random_data(rng, prefixes, step_prefixes,
+                                                world["foreign"][who], nonce, stale, step)
                     last = chat.messages(person)
                     body = {"kind": "callback", "callback_data": data,
                             "message_id": last[-1]["message_id"] if last else 0}
@@ -328,11 +329,14 @@ def test_random_updates_at_every_step_fail_nothing_and_refused_ones_change_nothi
                     continue
                 assert after[0] == before[0], ("money moved", step, who, body)
                 if refused:
-                    assert after[1:] == before[1:], ("changed", step, who, body)
+                    assert after[1:] == before[1:], ("changed", step, who, body, before[1:],
+                                                     after[1:])
             stale = nonce
 
     try:
-        run_bot(scenario)
+        # The flood limit is the guard's own business (tests/bot/test_fallback.py): off here,
+        # so that how fast this machine sends never decides what is handled.
+        run_bot(scenario, flood_gate=FloodGate(max_updates=10**6, window_s=1))
     finally:
         logging.getLogger().removeHandler(failures)
     print("fuzz sent", sent)
