@@ -175,7 +175,11 @@ def world(db, settings):
     bob = factories.lender(telegram_id=IDS["bob"], username="fz_bob")
     carol = factories.borrower(telegram_id=IDS["carol"], username="fz_carol")
     factories.lender(telegram_id=IDS["root"], username="fz_root")
-    users.user_get_or_create_from_telegram(telegram_id=IDS["newcomer"], first_name="New")
+    newcomer, _ = users.user_get_or_create_from_telegram(telegram_id=IDS["newcomer"],
+                                                         first_name="New")
+    # Right to left with its own digits, Devanagari digits, decimal commas: each their answers.
+    for person, language in ((alice, "fa"), (bob, "es"), (carol, "ru"), (newcomer, "hi")):
+        users.user_set_language(user=person, language=language)
     active = factories.active_loan(borrower=alice, lenders=[(bob, 300 * USD)])
     listed = factories.listed_loan(borrower=alice, principal=200 * USD)
     review = loans.loan_request_create(borrower=carol, principal=150 * USD, installments=3,
