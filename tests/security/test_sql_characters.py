@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.utils.text import smart_split, unescape_string_literal
 
 from core.loans import services as loans
+from core.signing.models import SigningRequest
 from tests.factories import USD, active_loan, listed_loan
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,17 @@ def test_a_csv_export_of_a_search_for_sql_characters_exports_nothing_more(operat
         if response.status_code == 200:
             rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
             assert len(rows) - 1 <= literal_matches(model, model_admin, value), (url, value)
+
+
+@pytest.mark.parametrize("amount", ["1e999999", "1e9999999999", "Infinity", "-Infinity",
+                                    "NaN", "sNaN", "1" * 5000, "1e30", "9" * 80, "-0", "1e-7",
+                                    "0x10", "'; --", "\x00"])
+def test_an_overflowing_or_absurd_pool_deposit_amount_is_refused_with_a_reason(
+        client, signed_in, bob, chain_out_of_reach, amount):
+    """Found here: "1e999999", "Infinity" and amounts past 64 bits answered 500."""
+    signed_in(bob)
+    response = client.post("/pool/deposit", {"amount": amount})
+    assert response.status_code == 400
+    said = response.content.decode()
+    assert "Choose an amount above zero." in said or "That amount is too large." in said
+    assert not SigningRequest.objects.exists()
