@@ -159,7 +159,10 @@ def action_button(kind: str, what: str, callback: ActionCallback) -> CallbackQue
 
     async def pressed(update: Update, context: BotContext) -> None:
         button = callbacks.decode(update.callback_query.data)
-        goes_to(context, await callback(update, context, button.args[1:] if button else ()))
+        if button is None:  # matches the pattern, yet no button of ours: forged
+            await answer_stale_button(update)
+            return
+        goes_to(context, await callback(update, context, button.args[1:]))
 
     pattern = rf"^{callbacks.VERSION}\|{re.escape(kind)}\|{re.escape(what)}(\||$)"
     return CallbackQueryHandler(pressed, pattern=pattern)

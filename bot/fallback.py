@@ -26,6 +26,7 @@ from bot.replies import answer_button, answer_stale_button, say
 from core.users.services import user_mark_unreachable
 
 log = logging.getLogger(__name__)
+COMMAND_MAX = 33  # "/" and Telegram's longest command name, 32 characters
 
 
 def _private(update: Update) -> bool:
@@ -60,6 +61,8 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     if not _private(update):
         return
     command = (update.effective_message.text or "").split()[0].split("@")[0]
+    if len(command) > COMMAND_MAX:  # no command is longer; an echo of 5,000 would not send
+        command = command[:COMMAND_MAX] + "…"
     await say(update, _("I do not know the command %(command)s. /help lists what I can do.")
               % {"command": command})
 

@@ -72,8 +72,11 @@ async def answer_update(body: bytes, given_secret: str,
         return 403, {"ok": False, "error": "forbidden"}
     try:
         data = json.loads(body)
-        int(data["update_id"])
+        update_id = data["update_id"]
     except (ValueError, KeyError, TypeError):
+        return 400, {"ok": False, "error": "not an update"}
+    # Telegram's update ids are positive integers; 1e999, true or "12" are not.
+    if type(update_id) is not int or not 0 <= update_id < 2**63:
         return 400, {"ok": False, "error": "not an update"}
     try:
         await receive(data)

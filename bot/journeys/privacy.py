@@ -45,8 +45,9 @@ async def privacy(update: Update, context: BotContext) -> str:
 async def export_pressed(update: Update, context: BotContext, args: tuple[str, ...]) -> None:
     await answer_button(update)
     data = await run_in_db(privacy_export_file, user=context.person)
-    await update.effective_chat.send_document(
-        document=data, filename=f"lendgram-my-data-{timezone.now():%Y-%m-%d}.json",
+    # To the person's own chat: a press can come without its message (too old to reach).
+    await context.bot.send_document(
+        chat_id=context.person.telegram_id, document=data, filename=f"lendgram-my-data-{timezone.now():%Y-%m-%d}.json",
         caption=_("Everything we hold about you, as JSON. Amounts are in base units of the "
                   "token (6 decimals). The identity photos are not in it: you have the "
                   "originals."))

@@ -147,7 +147,8 @@ def chain_sync(*, w3: Web3, deployment: Deployment, confirmations: int, batch_bl
             entries = _store(chain_id, events, times)
             applied = chain_logs_apply(entries=entries)
             for tx_hash in _awaited_tx_hashes(entry.tx_hash for entry in entries):
-                signing_requests_confirm_tx(tx_hash=tx_hash, success=True)
+                signing_requests_confirm_tx(tx_hash=tx_hash, success=True,
+                                            sender=w3.eth.get_transaction(tx_hash)["from"])
             ChainBlock.objects.bulk_create(
                 [ChainBlock(chain_id=chain_id, number=n, hash=_hex(b["hash"]))
                  for n, b in blocks.items()], ignore_conflicts=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.common.errors import ServiceError
+from core.common.text import plain_text
 from core.loans.batch import LoanBatch
 from core.loans.models import Loan, LoanTransition
 from core.loans.states import LoanState, can_transition
@@ -15,6 +16,7 @@ from core.users.models import TelegramUser
 
 S = LoanState
 CLOSING = frozenset({S.REPAID, S.REJECTED, S.EXPIRED, S.CANCELLED, S.DEFAULTED})
+REASON_MAX_LENGTH = 2000  # a reason is a few words from a reviewer or a job, kept for audit
 
 
 class IllegalTransition(ServiceError):
@@ -51,7 +53,9 @@ def loan_transition(
             locked.closed_at = timezone.now()
         locked.save(update_fields=["state", "closed_at", "updated_at"])
         locked.transitions.create(from_state=from_state, to_state=to_state, actor=actor,
-                                  actor_label=actor_label_of(actor, actor_label), reason=reason,
+                                  actor_label=actor_label_of(actor, actor_label),
+                                  reason=plain_text(reason, max_length=REASON_MAX_LENGTH,
+                                                    multiline=True),
                                   ref=ref)
     loan.refresh_from_db()
     return loan

@@ -39,6 +39,9 @@ from onchain.approvals import LoanApproval, grade_code, sign_loan_approval
 from onchain.transactions import Builder, UnsignedTx
 
 S = LoanState
+# A billion tokens: more than anyone means to deposit, far less than a signing request's
+# amount column (64 bits) or uint256 could hold. The bot's amount reader stops there too.
+AMOUNT_MAX = 10**15
 
 
 class ActionRefused(ServiceError):
@@ -234,6 +237,8 @@ def pool_deposit_request(*, user: TelegramUser, amount: int) -> tuple[SigningReq
     """Deposit into the backstop pool: its shares earn premiums and carry default risk."""
     if amount <= 0:
         raise ActionRefused(_("Choose an amount above zero."), code="bad_amount")
+    if amount > AMOUNT_MAX:
+        raise ActionRefused(_("That amount is too large."), code="too_large")
     _require_wallet(user)
     with translation.override(user.language):
         summary = _("Deposit %(amount)s into the backstop pool. Withdrawals need a cooldown "

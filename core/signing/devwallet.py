@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from core.common.chain import web3_client
 from onchain.devwallet import (
@@ -37,10 +36,12 @@ def dev_accounts() -> list[dict]:
              "role": PLATFORM_ROLES.get(index, "")} for index in range(DEV_ACCOUNT_COUNT)]
 
 
-@require_POST
-def dev_wallet_rpc(request: HttpRequest) -> JsonResponse:
+def dev_wallet_rpc(request: HttpRequest) -> HttpResponse:
+    # The 404 comes before the method check: off DEBUG a GET must not answer 405 either.
     if not dev_wallet_enabled():
         raise Http404("The dev wallet exists only in DEBUG on the local chain.")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         body = json.loads(request.body or b"{}")
         index, method = int(body["account"]), str(body["method"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -24,7 +25,7 @@ from core.users.services import user_link_wallet
 from onchain import siwe
 
 DEFAULT_TTL = timedelta(minutes=30)
-_TX_HASH_LENGTH = 66
+_TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 # Kinds whose confirmation no chain-event message already tells the person about (a listing,
 # a funding, a drawdown, a repayment, a claim and a cancellation each have their own).
 CONFIRMATION_TOLD = frozenset({SigningKind.REFUND, SigningKind.POOL_DEPOSIT,
@@ -139,7 +140,7 @@ def wallet_link_verify(*, token: str, text: str, signature: str, domain: str) ->
 def signing_request_report_txs(*, token: str, tx_hashes: list[str]) -> SigningRequest:
     """The page sent the transactions; the chain, through the indexer, will confirm them."""
     hashes = [h.lower() for h in tx_hashes]
-    if not hashes or any(len(h) != _TX_HASH_LENGTH or not h.startswith("0x") for h in hashes):
+    if not hashes or not all(_TX_HASH.match(h) for h in hashes):
         raise SigningRequestError(_("Transaction hashes are malformed."), code="bad_hashes")
     with transaction.atomic():
         request = signing_request_for_token(token=token)
@@ -147,6 +148,13 @@ def signing_request_report_txs(*, token: str, tx_hashes: list[str]) -> SigningRe
         if request.status == SigningStatus.SUBMITTED and request.tx_hashes == hashes:
             return request  # the page retried its report
         _pending(request)
+        # A wallet link is proved by its signature, never by a transaction; a request has at
+        # most one hash per transaction it asked for: a report can neither end a link request
+        # nor pile up rows.
+        if request.kind == SigningKind.LINK_WALLET:
+            raise SigningRequestError(_("Transaction hashes are malformed."), code="wrong_kind")
+        if len(hashes) > max(len(request.transactions), 1):
+            raise SigningRequestError(_("Transaction hashes are malformed."), code="bad_hashes")
         request.status, request.tx_hashes = SigningStatus.SUBMITTED, hashes
         request.submitted_at = timezone.now()
         request.save(update_fields=["status", "tx_hashes", "submitted_at", "updated_at"])
@@ -156,14 +164,21 @@ def signing_request_report_txs(*, token: str, tx_hashes: list[str]) -> SigningRe
     return request
 
 
-def signing_requests_confirm_tx(*, tx_hash: str, success: bool, reason: str = "") -> int:
-    """The indexer saw tx_hash mined: confirm (or fail) the requests whose last tx it is."""
+def signing_requests_confirm_tx(*, tx_hash: str, success: bool, reason: str = "",
+                                sender: str | None = None) -> int:
+    """The indexer saw tx_hash mined: confirm (or fail) the requests whose last tx it is.
+
+    The page reports hashes, and anyone can copy a hash from the chain: given the mined
+    transaction's `sender`, only requests that expected that sender are settled by it."""
     tx_hash = tx_hash.lower()
     updated = 0
     requests = SigningRequest.objects.filter(
         status=SigningStatus.SUBMITTED, submitted_transactions__tx_hash=tx_hash,
     ).select_related("user")
     for request in requests:
+        if (sender is not None and request.expected_sender
+                and request.expected_sender.lower() != sender.lower()):
+            continue  # someone else's transaction, reported as this request's
         if success and request.tx_hashes[-1] != tx_hash:
             continue  # an earlier step (e.g. approve); the request confirms with its last tx
         if success:
@@ -221,6 +236,7 @@ def signing_requests_settle_failed(*, w3, limit: int = 200) -> int:
                 break  # not mined yet: the indexer or a later run settles it
             if receipt["status"] == 0:
                 failed += signing_requests_confirm_tx(tx_hash=tx_hash, success=False,
-                                                      reason="the transaction was reverted")
+                                                      reason="the transaction was reverted",
+                                                      sender=receipt["from"])
                 break
     return failed

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.signing import services
 from core.signing.devwallet import dev_accounts, dev_wallet_enabled
-from core.signing.models import SigningKind, SigningStatus
+from core.signing.models import SigningStatus
 from core.signing.selectors import signing_page_context
 
 
@@ -27,7 +27,9 @@ def _domain() -> str:
     return urlsplit(settings.PUBLIC_BASE_URL).netloc
 
 
-def _error(exc: services.SigningRequestError, status: int = 400) -> JsonResponse:
+def _error(exc: services.SigningRequestError) -> JsonResponse:
+    # A link that does not exist is a 404 on every route under it, as the page itself is.
+    status = 404 if exc.code == "unknown_token" else 400
     return JsonResponse({"ok": False, "code": exc.code, "error": str(exc)}, status=status)
 
 
@@ -75,7 +77,7 @@ def signing_status(request: HttpRequest, token: str) -> JsonResponse:
     try:
         signing = services.signing_request_for_token(token=token)
     except services.SigningRequestError as exc:
-        return _error(exc, status=404)
+        return _error(exc)
     return JsonResponse({"ok": True, "status": signing.status, "tx_hashes": signing.tx_hashes,
                          "failure_reason": signing.failure_reason})
 
@@ -119,6 +121,4 @@ def report_transactions(request: HttpRequest, token: str) -> JsonResponse:
         signing = services.signing_request_report_txs(token=token, tx_hashes=hashes)
     except services.SigningRequestError as exc:
         return _error(exc)
-    if signing.kind == SigningKind.LINK_WALLET:
-        return JsonResponse({"ok": False, "code": "wrong_kind"}, status=400)
     return JsonResponse({"ok": True, "status": signing.status})

@@ -45,9 +45,11 @@ def kyc_tier_limit(*, tier: int) -> int:
 def user_search(*, query: str, limit: int = 20) -> list[TelegramUser]:
     """Admin lookup by Telegram id, @username or wallet address."""
     query = query.strip().lstrip("@")
-    if not query:
+    # Nothing searched for is longer than a username column; a longer text matches nobody
+    # (and a LIKE of 10,000 characters is "too complex" for SQLite).
+    if not query or len(query) > TelegramUser._meta.get_field("username").max_length:
         return []
-    if query.isdigit():
+    if query.isascii() and query.isdigit():  # int() of "²" or of 5,000 digits raises
         return list(TelegramUser.objects.filter(telegram_id=int(query))[:limit])
     if query.lower().startswith("0x"):
         return list(TelegramUser.objects.filter(wallet_address__iexact=query)[:limit])

@@ -15,6 +15,7 @@ from core.audit.models import OperatorActionKind
 from core.audit.services import SYSTEM, Operator, operator_action_record
 from core.common.errors import ServiceError
 from core.common.queueing import publish_by_name_after_commit
+from core.common.text import plain_text
 from core.users.models import TERMS_VERSION, KycTier, TelegramUser
 from core.users.selectors import user_by_wallet
 
@@ -37,6 +38,14 @@ def language_from_telegram(language_code: str | None) -> str:
     return base if base in _LANGUAGE_CODES else "en"
 
 
+def _profile_names(*, username: str | None, first_name: str | None,
+                   last_name: str | None) -> dict[str, str]:
+    """Telegram's names as we keep them: plain text (core.common.text) within the columns."""
+    given = {"username": username, "first_name": first_name, "last_name": last_name}
+    return {field: plain_text(value, max_length=TelegramUser._meta.get_field(field).max_length)
+            for field, value in given.items()}
+
+
 def user_get_or_create_from_telegram(
     *,
     telegram_id: int,
@@ -47,8 +56,7 @@ def user_get_or_create_from_telegram(
 ) -> tuple[TelegramUser, bool]:
     """Find the user by Telegram id (refreshed as user_refresh_from_telegram says), or make
     them, in the language their Telegram speaks when we have it."""
-    defaults = {"username": username or "", "first_name": first_name or "",
-                "last_name": last_name or ""}
+    defaults = _profile_names(username=username, first_name=first_name, last_name=last_name)
     user, created = TelegramUser.objects.get_or_create(
         telegram_id=telegram_id,
         defaults={**defaults, "language": language_from_telegram(language_code),
@@ -62,16 +70,17 @@ def user_get_or_create_from_telegram(
 def user_refresh_from_telegram(*, user: TelegramUser, username: str = "", first_name: str = "",
                                last_name: str = "") -> TelegramUser:
     """What an update from a known person tells us: their current profile names, that they
-    can be reached (they wrote), and admin rights if ADMIN_TELEGRAM_IDS lists them now
-    (names are not kept for someone who had their personal data erased).
+    can be reached (they wrote), and admin rights exactly while ADMIN_TELEGRAM_IDS lists them:
+    an id taken off the list loses the flag that core's admin checks read at their next
+    update (names are not kept for someone who had their personal data erased).
     Writes nothing when nothing changed (the usual case)."""
-    facts = {"username": username or "", "first_name": first_name or "",
-             "last_name": last_name or ""}
+    facts = _profile_names(username=username, first_name=first_name, last_name=last_name)
     if user.personal_data_erased_at is not None:
         facts = {}  # they asked for their data to be erased: names are not kept again
     changed = [field for field, value in facts.items() if getattr(user, field) != value]
-    if user.telegram_id in settings.ADMIN_TELEGRAM_IDS and not user.is_admin:
-        facts["is_admin"] = True
+    listed = user.telegram_id in settings.ADMIN_TELEGRAM_IDS
+    if listed != user.is_admin:
+        facts["is_admin"] = listed
         changed.append("is_admin")
     if changed:
         for field in changed:
@@ -157,10 +166,12 @@ def user_set_kyc_tier(*, user: TelegramUser, tier: int) -> TelegramUser:
 
 def user_freeze(*, user: TelegramUser, reason: str, by: Operator | None = None) -> TelegramUser:
     """A frozen account can start no loan, funding or other on-chain action."""
-    if not reason.strip():
+    reason = plain_text(reason, max_length=TelegramUser._meta.get_field("frozen_reason").max_length,
+                        multiline=True)
+    if not reason:
         raise ServiceError(_("Say why the account is frozen."), code="reason_required")
     with transaction.atomic():
-        user.is_frozen, user.frozen_reason, user.frozen_at = True, reason.strip(), timezone.now()
+        user.is_frozen, user.frozen_reason, user.frozen_at = True, reason, timezone.now()
         user.save(update_fields=["is_frozen", "frozen_reason", "frozen_at", "updated_at"])
         _record(by, OperatorActionKind.FREEZE, user, user.frozen_reason)
     return user

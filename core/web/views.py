@@ -177,9 +177,11 @@ def _amount(text: str) -> int | None:
     """Whole or decimal tokens typed in a form (the browser's number field) to base units."""
     try:
         value = Decimal(localize_digits(text.strip(), "en"))
+        units = value.scaleb(settings.STABLE_DECIMALS)  # "1e999999" overflows here
     except ArithmeticError:
         return None
-    units = value.scaleb(settings.STABLE_DECIMALS)
+    if not units.is_finite():
+        return None
     return int(units) if units == units.to_integral_value() and units > 0 else None
 
 

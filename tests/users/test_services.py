@@ -38,6 +38,19 @@ def test_admins_come_from_the_configured_ids(settings):
     assert admin.is_admin and not user.is_admin
 
 
+def test_an_id_taken_off_the_admin_list_loses_admin_rights_at_its_next_update(settings):
+    settings.ADMIN_TELEGRAM_IDS = [7]
+    admin, _ = services.user_get_or_create_from_telegram(telegram_id=7)
+    settings.ADMIN_TELEGRAM_IDS = []
+    services.user_refresh_from_telegram(user=admin, username="former")
+    admin.refresh_from_db()
+    assert not admin.is_admin
+    settings.ADMIN_TELEGRAM_IDS = [7]
+    services.user_refresh_from_telegram(user=admin, username="former")
+    admin.refresh_from_db()
+    assert admin.is_admin
+
+
 def test_the_phone_is_encrypted_at_rest():
     user, _ = services.user_get_or_create_from_telegram(telegram_id=50)
     services.user_set_phone(user=user, phone="+44 7700 900123", contact_user_id=50)

@@ -42,7 +42,7 @@ def admin_button(what: str, callback: Pressed, *, target: bool = False) -> Callb
     async def pressed(update: Update, context: BotContext) -> None:
         button = callbacks.decode(update.callback_query.data)
         number = _number(button.arg(1)) if button else None
-        if not is_admin(context.person) or (target and number is None):
+        if button is None or not is_admin(context.person) or (target and number is None):
             await answer_stale_button(update)
             return
         goes_to(context, await callback(update, context, number))

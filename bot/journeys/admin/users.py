@@ -22,6 +22,7 @@ from core.users.services import user_freeze, user_unfreeze
 USER_QUERY = "admin.user_query"
 FREEZE_REASON, UNFREEZE_REASON = "admin.freeze_reason", "admin.unfreeze_reason"
 SEARCH_SHOWN = 10
+QUERY_SHOWN = 64  # of a search that found nobody, echoed back (a message has at most 4,096)
 
 
 def mask_phone(phone: str) -> str:
@@ -111,8 +112,9 @@ async def user_query_typed(update: Update, context: BotContext) -> str | None:
         return None
     found = await run_in_db(user_search, query=query, limit=SEARCH_SHOWN)
     if not found:
+        shown = query if len(query) <= QUERY_SHOWN else query[:QUERY_SHOWN] + "…"
         await say(update, _("Nobody matches %(query)s. Send another @username, Telegram id or "
-                            "wallet address, or /cancel.") % {"query": query})
+                            "wallet address, or /cancel.") % {"query": shown})
         return None
     if len(found) == 1:
         await _show_user(update, context, found[0].pk)
