@@ -47,7 +47,8 @@ async def export_pressed(update: Update, context: BotContext, args: tuple[str, .
     data = await run_in_db(privacy_export_file, user=context.person)
     # To the person's own chat: a press can come without its message (too old to reach).
     await context.bot.send_document(
-        chat_id=context.person.telegram_id, document=data, filename=f"lendgram-my-data-{timezone.now():%Y-%m-%d}.json",
+        chat_id=context.person.telegram_id, document=data,
+        filename=f"lendgram-my-data-{timezone.now():%Y-%m-%d}.json",
         caption=_("Everything we hold about you, as JSON. Amounts are in base units of the "
                   "token (6 decimals). The identity photos are not in it: you have the "
                   "originals."))
