@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
@@ -94,7 +95,7 @@ def link_message(request: HttpRequest, token: str) -> JsonResponse:
         return _error(exc)
     except ValueError:
         return JsonResponse({"ok": False, "code": "bad_address",
-                             "error": "The wallet address is not valid."}, status=400)
+                             "error": _("The wallet address is not valid.")}, status=400)
     return JsonResponse({"ok": True, "message": text})
 
 
@@ -116,7 +117,7 @@ def report_transactions(request: HttpRequest, token: str) -> JsonResponse:
     hashes = _body(request).get("tx_hashes")
     if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
         return JsonResponse({"ok": False, "code": "bad_hashes",
-                             "error": "Transaction hashes are malformed."}, status=400)
+                             "error": _("Transaction hashes are malformed.")}, status=400)
     try:
         signing = services.signing_request_report_txs(token=token, tx_hashes=hashes)
     except services.SigningRequestError as exc:

@@ -13,9 +13,11 @@ class TelegramUserAdmin(admin.ModelAdmin):
     list_filter = ("language", "is_borrower", "is_lender", "is_admin", "kyc_tier", "is_frozen",
                    "reminders_enabled")
     search_fields = ("=telegram_id", "username", "first_name", "last_name", "wallet_address")
-    readonly_fields = ("telegram_id", "wallet_address", "wallet_verified_at", "consented_at",
-                       "terms_version", "frozen_at", "unreachable_since",
-                       "personal_data_erased_at", "created_at", "updated_at")
+    # Names come from Telegram, cleaned by core (core/common/text.py): not typed in here.
+    readonly_fields = ("telegram_id", "username", "first_name", "last_name", "wallet_address",
+                       "wallet_verified_at", "consented_at", "terms_version", "frozen_at",
+                       "unreachable_since", "personal_data_erased_at", "created_at",
+                       "updated_at")
     exclude = ("phone",)
     ordering = ("-created_at",)
     actions = ("freeze", "unfreeze")

@@ -98,6 +98,29 @@ def test_a_malformed_or_oversized_report_is_refused_and_changes_nothing(client, 
     assert not SubmittedTransaction.objects.exists()
 
 
+@pytest.mark.parametrize(("hashes", "language", "error"), [
+    ("0x" + "ab" * 32, "es", "Los hashes de las transacciones no son válidos."),
+    (["0x" + "'" * 64], "fa", "هش تراکنش‌ها نادرست است."),
+], ids=["not-a-list", "not-hex"])
+def test_a_refused_report_is_answered_in_the_pages_language(db, client, hashes, language,
+                                                            error):
+    _request, token = _fund_request_for(7_800_022)
+    response = client.post(f"/s/{token}/submitted", {"tx_hashes": hashes},
+                           content_type="application/json", headers={"Accept-Language": language})
+    assert response.status_code == 400 and response.json()["error"] == error
+
+
+def test_a_wallet_address_that_is_not_one_is_refused_in_the_pages_language(db, client):
+    person = factories.borrower(telegram_id=7_800_023, username="addr")
+    _request, token = signing_request_create(user=person, kind=SigningKind.LINK_WALLET,
+                                             summary="Link your wallet to Lendgram.")
+    response = client.post(f"/s/{token}/message", {"address": "0xnot-an-address"},
+                           content_type="application/json", headers={"Accept-Language": "es"})
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "code": "bad_address",
+                               "error": "La dirección de la billetera no es válida."}
+
+
 @pytest.mark.django_db
 def test_a_transaction_reported_on_a_wallet_link_request_does_not_end_it(client):
     user = factories.lender(telegram_id=7_800_031, username="linky")

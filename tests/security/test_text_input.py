@@ -129,6 +129,18 @@ def test_hostile_names_are_escaped_on_my_page_and_in_the_admin(client, signed_in
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in shown[1]
 
 
+def test_an_operator_cannot_type_a_name_past_the_cleaning_in_the_admin(client, db):
+    alice = borrower(telegram_id=7_700_012, username="alice_y")
+    client.force_login(User.objects.create_superuser("op_n", "op_n@example.com", "pw"))
+    url = f"/admin/users/telegramuser/{alice.pk}/change/"
+    form = client.get(url).content.decode()
+    assert 'name="first_name"' not in form and 'name="username"' not in form
+    client.post(url, {"first_name": f"{RLO}Mallory", "username": f"x{RLO}", "language": "en",
+                      "kyc_tier": alice.kyc_tier})
+    alice.refresh_from_db()
+    assert RLO not in alice.first_name and RLO not in alice.username
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_hostile_name_renders_as_text_in_a_real_browser_on_my_page_and_in_the_admin(
         live_server, browser_page, chain_out_of_reach):
