@@ -110,8 +110,6 @@ def literal_matches(model, model_admin, value: str) -> int:
     """The rows a search for `value` may show: those with a search field containing it as
     plain text (each word of it, split and unquoted as the admin does: a lone quote is an
     empty word, which every row contains)."""
-    if "\x00" in value:
-        return model.objects.count()  # the admin's search form refuses NUL: no search at all
     words = [unescape_string_literal(bit) if bit[0] in "\"'" and bit[0] == bit[-1] else bit
              for bit in smart_split(value)] or [value]
     lookups = {"=": lambda text, word: text.lower() == word.lower(),
@@ -129,6 +127,9 @@ def test_sql_characters_in_every_admin_search_and_filter_give_no_error_and_no_ex
         operator, url, model, model_admin):
     for value in NASTY:
         response = operator.get(url, {"q": value})
+        if "\x00" in value:  # PostgreSQL takes no NUL: the admin refuses the address
+            assert response.status_code == 400, url
+            continue
         assert response.status_code == 200, (url, value)
         if model_admin.search_fields:
             found = response.context["cl"].result_count
@@ -136,7 +137,11 @@ def test_sql_characters_in_every_admin_search_and_filter_give_no_error_and_no_ex
     for value in SHORT:
         for name in ("o", "p", "state", "state__exact", "id__gt", "e", "all"):
             response = operator.get(url, {name: value})
-            assert response.status_code in (200, 302), (url, name, value)
+            if "\x00" in value:  # PostgreSQL takes no NUL: the admin refuses the address
+                assert response.status_code == 400, (url, name)
+                assert response.content == b"Null characters are not allowed."
+            else:
+                assert response.status_code in (200, 302), (url, name, value)
 
 
 EXPORTS = [("/admin/loans/loan/", "export_loans_csv"),
@@ -153,6 +158,9 @@ def test_a_csv_export_of_a_search_for_sql_characters_exports_nothing_more(operat
         response = operator.post(f"{url}?{urlencode({'q': value})}",
                                  {"action": action, "select_across": "1", "index": "0",
                                   "_selected_action": ["1"]})
+        if "\x00" in value:
+            assert response.status_code == 400, url
+            continue
         assert response.status_code in (200, 302), (url, value)
         if response.status_code == 200:
             rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
