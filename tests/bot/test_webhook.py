@@ -4,25 +4,16 @@ bot handles every chat in order."""
 from __future__ import annotations
 
 import gc
-import json
 
 import pytest
 from django.db import OperationalError
-from django.test import AsyncClient
 
 from bot import webhook
 from core.chat.models import ReceivedUpdate, UpdateStatus
 from tests.bot.harness import PEOPLE, db, refusing
+from tests.bot.webhook_client import post, webhook_secret  # noqa: F401 (a fixture)
 
-SECRET = "s3cret-token_for-tests"
-URL = "/telegram/webhook/"
-
-
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-    yield
-    webhook.install_runtime(None)
+pytestmark = pytest.mark.usefixtures("webhook_secret")
 
 
 def text_update(update_id: int, person: dict, text: str, message_id: int | None = None) -> dict:
@@ -33,11 +24,6 @@ def text_update(update_id: int, person: dict, text: str, message_id: int | None 
         message["entities"] = [{"type": "bot_command", "offset": 0,
                                 "length": len(text.split()[0])}]
     return {"update_id": update_id, "message": message}
-
-
-async def post(update: dict, secret: str = SECRET):
-    return await AsyncClient().post(URL, data=json.dumps(update), content_type="application/json",
-                                    headers={"X-Telegram-Bot-Api-Secret-Token": secret})
 
 
 def seen_by(chat, person: dict) -> list[str]:

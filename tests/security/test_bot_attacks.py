@@ -9,29 +9,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import AsyncClient
 
 from bot import webhook
 from core.chat.models import ChatSession, ReceivedUpdate
 from core.users.models import TelegramUser
 from tests.bot.harness import button_data, db, new_person
+from tests.bot.webhook_client import SECRET, URL, post, webhook_secret  # noqa: F401 (a fixture)
 
-SECRET = "s3cret-token_for-tests"
-URL = "/telegram/webhook/"
-
-
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-    yield
-    webhook.install_runtime(None)
-
-
-async def post(update: dict | bytes, secret: str | None = SECRET):
-    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-    body = update if isinstance(update, bytes) else json.dumps(update)
-    return await AsyncClient().post(URL, data=body, content_type="application/json",
-                                    headers=headers)
+pytestmark = pytest.mark.usefixtures("webhook_secret")
 
 
 def raw_update(chat, person: dict, **body) -> dict:
