@@ -54,3 +54,8 @@ async def answer_stale_button(update: Update) -> None:
     """A button from an earlier step, someone else's, or forged: say so and change nothing."""
     await answer_button(update, _("This button is no longer active. Please use the latest "
                                   "message."), alert=True)
+
+
+async def buttons_expected(update: Update, context: object) -> None:
+    """A step that is answered with buttons got a text: point at the buttons (the step stays)."""
+    await say(update, _("Please answer with the buttons above, or send /cancel to stop."))

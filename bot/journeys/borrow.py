@@ -24,7 +24,14 @@ from bot.i18n import (
     localize_digits,
 )
 from bot.journeys import Journey
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import (
+    answer_button,
+    button,
+    buttons_expected,
+    keyboard,
+    replace_or_say,
+    say,
+)
 from bot.signing import offer_signing
 from core.common.errors import ServiceError
 from core.loans.labels import purpose_label, state_label, term_label
@@ -273,10 +280,6 @@ async def submit_chosen(update: Update, context: BotContext, value: str) -> str:
     await replace_or_say(update, _("Cancelled. Nothing was submitted. Send /borrow to start "
                                    "again."))
     return END
-
-
-async def buttons_expected(update: Update, context: BotContext) -> None:
-    await say(update, _("Please answer with the buttons above, or send /cancel to stop."))
 
 
 # --- the offer's buttons (from the offer_ready notification) ----------------------------------

@@ -22,7 +22,7 @@ from bot.cards import send_loan_card
 from bot.conversation import END, BotContext, command, step_button
 from bot.dbcall import run_in_db
 from bot.journeys import Journey
-from bot.replies import button, keyboard, replace_or_say, say
+from bot.replies import button, buttons_expected, keyboard, replace_or_say, say
 from bot.signing import request_signing
 from core.common.errors import ServiceError
 from core.signing.actions import wallet_link_request
@@ -243,10 +243,6 @@ async def terms_chosen(update: Update, context: BotContext, value: str) -> str:
     context.person = await run_in_db(user_record_consent, user=context.person)
     await replace_or_say(update, _("You accepted the terms."))
     return await continue_onboarding(update, context)
-
-
-async def buttons_expected(update: Update, context: BotContext) -> None:
-    await say(update, _("Please answer with the buttons above, or send /cancel to stop."))
 
 
 def _one_of(values) -> Callable[[str, dict], bool]:

@@ -14,7 +14,14 @@ from bot.conversation import END, BotContext, action_button, command, step_butto
 from bot.dbcall import run_in_db
 from bot.i18n import format_number
 from bot.journeys import Journey
-from bot.replies import answer_button, button, keyboard, replace_or_say, say
+from bot.replies import (
+    answer_button,
+    button,
+    buttons_expected,
+    keyboard,
+    replace_or_say,
+    say,
+)
 from core.common.errors import ServiceError
 from core.privacy.services import privacy_erase, privacy_erasure_blockers, privacy_export_file
 
@@ -83,10 +90,6 @@ async def erase_chosen(update: Update, context: BotContext, value: str) -> str:
     await replace_or_say(update, _("Done: your personal data is erased. The lending records "
                                    "the law requires are kept. /privacy shows what remains."))
     return END
-
-
-async def buttons_expected(update: Update, context: BotContext) -> None:
-    await say(update, _("Please answer with the buttons above, or send /cancel to stop."))
 
 
 def build_handlers() -> Journey:
