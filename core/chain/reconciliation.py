@@ -26,8 +26,7 @@ from core.chain.models import ChainCursor, ReconciliationRun
 from core.ledger.models import AccountKind, Posting
 from core.loans.models import FundingPosition, Loan
 from core.loans.states import LoanState
-from core.notifications.services import notification_enqueue
-from core.users.models import TelegramUser
+from core.notifications.services import notify_admins
 from onchain.contracts import Deployment, abi
 
 log = logging.getLogger(__name__)
@@ -224,13 +223,8 @@ def _alert_admins(report: ReconciliationReport) -> int:
               "loans_checked": report.loans_checked,
               "differences": report.differences_count, "loans_affected": loans_affected,
               "examples": [d.as_dict() for d in report.differences[:ALERT_EXAMPLES]]}
-    queued = 0
-    for admin in TelegramUser.objects.filter(is_admin=True).order_by("pk"):
-        _, created = notification_enqueue(
-            recipient=admin, template_key="admin_reconciliation_mismatch",
-            dedupe_key=f"reconcile:{date}:{report.digest}:{admin.pk}", params=params)
-        queued += created
-    return queued
+    return notify_admins("admin_reconciliation_mismatch", f"reconcile:{date}:{report.digest}",
+                         params)
 
 
 def reconciliation_run(*, w3: Web3, deployment: Deployment,

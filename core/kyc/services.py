@@ -20,7 +20,7 @@ from core.common.errors import ServiceError
 from core.kyc import vault
 from core.kyc.models import DocumentKind, KycDocument, KycRequest, KycStatus, RejectionReason
 from core.kyc.selectors import kyc_next_tier, kyc_pending_request
-from core.notifications.services import notification_enqueue
+from core.notifications.services import notification_enqueue, notify_admins
 from core.users.models import KycTier, TelegramUser
 from core.users.selectors import kyc_tier_limit
 from core.users.services import user_set_kyc_tier
@@ -104,11 +104,9 @@ def kyc_request_submit(*, user: TelegramUser, uploads: list[Upload]) -> KycReque
 
 
 def _tell_admins(request: KycRequest) -> None:
-    for admin in TelegramUser.objects.filter(is_admin=True, unreachable_since__isnull=True):
-        notification_enqueue(recipient=admin, template_key="kyc_review_requested",
-                             dedupe_key=f"kyc:{request.pk}:review:{admin.pk}",
-                             params={"request_id": request.pk,
-                                     "target_tier": request.target_tier})
+    notify_admins("kyc_review_requested", f"kyc:{request.pk}:review",
+                  {"request_id": request.pk, "target_tier": request.target_tier},
+                  reachable_only=True)
 
 
 def _decidable(request_id: int) -> KycRequest:

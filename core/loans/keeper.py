@@ -34,8 +34,7 @@ from django.utils import timezone
 from core.common.errors import ServiceError
 from core.loans.models import Loan
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
-from core.notifications.services import notification_enqueue
-from core.users.models import TelegramUser
+from core.notifications.services import notify_admins
 from onchain.contracts import Deployment
 from onchain.nonces import (
     FileNonceStore,
@@ -91,11 +90,8 @@ def _chain_time(w3: Any) -> int:
 
 def _alert_admins(loan: Loan, action: str, error: str) -> None:
     day = timezone.now().date().isoformat()
-    for admin in TelegramUser.objects.filter(is_admin=True).order_by("pk"):
-        notification_enqueue(recipient=admin, template_key="keeper_action_failed",
-                             dedupe_key=f"keeper:{action}:{loan.pk}:{day}:{admin.pk}",
-                             params={"loan_id": loan.pk, "action": action,
-                                     "error": error[:300]})
+    notify_admins("keeper_action_failed", f"keeper:{action}:{loan.pk}:{day}",
+                  {"loan_id": loan.pk, "action": action, "error": error[:300]})
 
 
 def _keep(*, action: str, candidates: list[int], due: Callable[[int], bool],

@@ -53,6 +53,17 @@ def notifications_enqueue_many(*, notices: list[Notice]) -> None:
         for notice in notices], skip_conflicts=True)
 
 
+def notify_admins(template_key: str, dedupe: str, params: dict, *,
+                  reachable_only: bool = False) -> int:
+    """Every admin (only those Telegram still reaches, if asked), once per `dedupe` key;
+    returns how many messages were newly queued."""
+    people = users_reachable() if reachable_only else TelegramUser.objects.all()
+    admins = people.filter(is_admin=True).order_by("pk")
+    return sum(notification_enqueue(recipient=admin, template_key=template_key,
+                                    dedupe_key=f"{dedupe}:{admin.pk}", params=params)[1]
+               for admin in admins)
+
+
 def notification_enqueue_to_chat(
     *, chat_id: int, template_key: str, dedupe_key: str, params: dict | None = None,
 ) -> tuple[OutboxMessage, bool]:

@@ -15,12 +15,13 @@ from core.common.queueing import publish_by_name
 from core.loans import services as loans
 from core.loans.models import Loan
 from core.loans.states import LoanState
+from core.notifications.services import notify_admins
 from core.scoring import features as feature_sql
 from core.scoring import policy
 from core.scoring.config import kyc_limits, review_thresholds, scorer_signer
 from core.scoring.errors import ScoringError
 from core.scoring.models import PostingStatus, Score, ScoreKind
-from core.scoring.notices import notify_admins, notify_borrower, offer_params
+from core.scoring.notices import notify_borrower, offer_params
 from core.scoring.scorecard import load_scorecard
 from core.scoring.scores import attest, attestation_times, score_cache_put
 from core.scoring.selectors import applications_awaiting_score

@@ -6,7 +6,6 @@ from __future__ import annotations
 from core.loans.models import Loan
 from core.notifications.services import notification_enqueue
 from core.scoring.models import Score
-from core.users.models import TelegramUser
 
 
 def notify_borrower(loan: Loan, template_key: str, params: dict) -> None:
@@ -22,9 +21,3 @@ def offer_params(loan: Loan, score: Score, reasons: list[str]) -> dict:
             "total_due": loan.total_due, "installments": loan.installments,
             "interval_days": loan.interval_days, "reasons": reasons}
 
-
-def notify_admins(template_key: str, dedupe: str, params: dict) -> None:
-    """Every admin, once per `dedupe` key."""
-    for admin in TelegramUser.objects.filter(is_admin=True).order_by("pk"):
-        notification_enqueue(recipient=admin, template_key=template_key,
-                             dedupe_key=f"{dedupe}:{admin.pk}", params=params)

@@ -14,8 +14,9 @@ from core.audit.models import OperatorActionKind
 from core.audit.services import Operator, operator_action_record
 from core.loans import services as loans
 from core.loans.models import Loan
+from core.notifications.services import notify_admins
 from core.scoring.errors import ScoringError
-from core.scoring.notices import notify_admins, notify_borrower, offer_params
+from core.scoring.notices import notify_borrower, offer_params
 from core.scoring.selectors import review_overdue
 from core.users.models import TelegramUser
 
