@@ -45,3 +45,12 @@ def kind_balance(*, kind: str, loan_id: int | None = None,
 def trial_balance() -> int:
     """Sum of every posting ever made: zero while the books balance."""
     return Posting.objects.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def user_statement(*, user: TelegramUser, limit: int | None = None) -> list[Posting]:
+    """The ledger postings on the person's own accounts, newest first (1 query): their
+    statement on /me, in its CSV and in their data export."""
+    postings = (Posting.objects.filter(account__user=user)
+                .select_related("entry", "account")
+                .order_by("-entry__occurred_at", "-pk"))
+    return list(postings[:limit] if limit else postings)

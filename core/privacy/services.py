@@ -21,7 +21,7 @@ from core.chat.services import chat_person_forget
 from core.common.errors import ServiceError
 from core.kyc.selectors import kyc_user_requests
 from core.kyc.services import kyc_user_documents_erase
-from core.ledger.models import Posting
+from core.ledger.selectors import user_statement
 from core.loans.models import FundingPosition, Loan
 from core.loans.states import IN_FLIGHT, OPEN_FOR_FUNDING, OUTSTANDING
 from core.notifications.services import notifications_forget_texts
@@ -88,8 +88,7 @@ def _positions(user: TelegramUser) -> list[dict]:
 
 
 def _ledger(user: TelegramUser) -> list[dict]:
-    postings = (Posting.objects.filter(account__user=user).select_related("entry", "account")
-                .order_by("entry__occurred_at", "pk"))
+    postings = reversed(user_statement(user=user))  # oldest first, as a statement reads
     return [{"occurred_at": _when(p.entry.occurred_at), "description": p.entry.description,
              "account": p.account.kind, "loan_id": p.entry.loan_id, "amount": p.amount}
             for p in postings]

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
-from core.ledger.models import Posting
 from core.loans.models import FundingPosition, Grade, Installment, Loan
 from core.loans.selectors import lender_claimable
 from core.loans.states import OPEN_FOR_FUNDING, LoanState
@@ -133,10 +132,3 @@ def my_portfolio(*, user: TelegramUser) -> Portfolio:
         received=sum(p.claimed for p in positions),
         at_work=sum(p.amount for p in positions if p.loan.state in running))
 
-
-def my_statement(*, user: TelegramUser, limit: int | None = None) -> list[Posting]:
-    """The ledger postings on the person's own accounts, newest first (1 query)."""
-    postings = (Posting.objects.filter(account__user=user)
-                .select_related("entry", "account")
-                .order_by("-entry__occurred_at", "-pk"))
-    return list(postings[:limit] if limit else postings)

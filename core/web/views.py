@@ -31,6 +31,7 @@ from eth_utils import is_address
 from core.common.csvexport import csv_response
 from core.common.errors import ServiceError
 from core.common.formatting import format_amount, format_date, format_number, localize_digits
+from core.ledger.selectors import user_statement
 from core.loans import labels as loan_labels
 from core.loans import stats
 from core.loans.funding import loan_open_for_funding
@@ -241,7 +242,7 @@ def me(request: HttpRequest):
     return render(request, "web/me.html", {
         "person": person, "loans": selectors.my_loans(user=person),
         "portfolio": selectors.my_portfolio(user=person),
-        "statement": selectors.my_statement(user=person, limit=STATEMENT_ROWS),
+        "statement": user_statement(user=person, limit=STATEMENT_ROWS),
         "statement_rows": STATEMENT_ROWS, "section": "me"})
 
 
@@ -296,6 +297,6 @@ def me_statement_csv(request: HttpRequest):
     rows = ([posting.entry.occurred_at.isoformat(), posting.entry.description,
              posting.account.kind, posting.entry.loan_id or "", posting.amount,
              str(Decimal(posting.amount) * scale)]
-            for posting in selectors.my_statement(user=person))
+            for posting in user_statement(user=person))
     return csv_response(name="lendgram-statement", rows=rows, header=[
         "occurred_at", "description", "account", "loan_id", "amount_base_units", "amount"])
