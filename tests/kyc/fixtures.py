@@ -5,10 +5,11 @@ started on a free port: boto talks HTTP to it, nothing is mocked)."""
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from PIL import Image
+
+from tests.disposable import free_port
 
 
 def jpeg(colour: str = "navy", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -49,17 +50,11 @@ def kyc_folder(settings, tmp_path):
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
@@ -72,7 +67,7 @@ def kyc_bucket(settings, s3_server):
     the bucket's name to read what was stored."""
     import boto3
 
-    bucket = f"kyc-{_free_port()}"
+    bucket = f"kyc-{free_port()}"
     credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
                    "region_name": "us-east-1"}
     client = boto3.client("s3", endpoint_url=s3_server, **credentials)

@@ -12,21 +12,12 @@ from tests.bot.conftest import (  # noqa: F401 (fixtures)
     emulator_thread,
     run_bot,
 )
-from tests.web.conftest import signed_in  # noqa: F401 (a fixture)
+from tests.web.conftest import node_out_of_reach, signed_in  # noqa: F401 (signed_in: a fixture)
 
 
 @pytest.fixture
 def chain_out_of_reach(settings):
-    """Pages render with the node out of reach (as tests/web/conftest.py has it, but asked for
-    by name: the tx-hash attack uses anvil)."""
-    from django.core.cache import cache
-
-    from core.common import chain as rpc
-
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "tests-security"}}
-    cache.clear()
-    settings.RPC_URL = "http://127.0.0.1:9"
-    rpc._web3.cache_clear()
-    yield
-    rpc._web3.cache_clear()
+    """Pages render with the node out of reach (as in tests/web/, but asked for by name: the
+    tx-hash attack uses anvil)."""
+    with node_out_of_reach(settings, "tests-security"):
+        yield
