@@ -90,57 +90,49 @@ class BotApiMethods:
         self._attach_markup(message, params)
         return message
 
-    async def api_sendPhoto(self, params: dict, uploads: dict) -> dict:
-        person = self._recipient(params)
-        photo = params.get("photo")
-        if isinstance(photo, str) and photo.startswith("attach://"):
-            photo = uploads.get(photo.removeprefix("attach://"))
-        elif "photo" in uploads:
-            photo = uploads["photo"]
-        if isinstance(photo, tuple):
-            content, content_type = photo
-            file_id = f"photo-{len(self.state.files) + 1}"
-            self.state.files[file_id] = (content, content_type)
-        elif isinstance(photo, str) and photo in self.state.files:
-            file_id = photo
-        else:
-            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+    def _sent_file(self, params: dict, uploads: dict, field: str) -> str:
+        """The file a send method names: an upload (its own part, or attach://<part>) kept
+        under a new file id, or the id of a file the emulator already holds."""
+        given, part = params.get(field), field
+        if isinstance(given, str) and given.startswith("attach://"):
+            part = given.removeprefix("attach://")
+            given = uploads.get(part)
+        elif field in uploads:
+            given = uploads[field]
+        if isinstance(given, tuple):
+            file_id = f"{field}-{len(self.state.files) + 1}"
+            self.state.files[file_id] = given
+            names = params.get("_filenames") or {}
+            self.state.file_names[file_id] = names.get(part, names.get(field, "file"))
+            return file_id
+        if isinstance(given, str) and given in self.state.files:
+            return given
+        raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+    def _media_message(self, params: dict, person: Person, field: str, media) -> dict:
         message = self._bot_message(person)
-        content, _ = self.state.files[file_id]
-        message["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 512,
-                             "height": 512, "file_size": len(content)}]
+        message[field] = media
         if params.get("caption"):
             message["caption"] = params["caption"]
         self._attach_markup(message, params)
         return message
 
+    async def api_sendPhoto(self, params: dict, uploads: dict) -> dict:
+        person = self._recipient(params)
+        file_id = self._sent_file(params, uploads, "photo")
+        content, _ = self.state.files[file_id]
+        return self._media_message(params, person, "photo", [
+            {"file_id": file_id, "file_unique_id": file_id, "width": 512, "height": 512,
+             "file_size": len(content)}])
+
     async def api_sendDocument(self, params: dict, uploads: dict) -> dict:
         person = self._recipient(params)
-        document = params.get("document")
-        name = (params.get("_filenames") or {}).get("document", "file")
-        if isinstance(document, str) and document.startswith("attach://"):
-            key = document.removeprefix("attach://")
-            document = uploads.get(key)
-            name = (params.get("_filenames") or {}).get(key, name)
-        elif "document" in uploads:
-            document = uploads["document"]
-        if isinstance(document, tuple):
-            file_id = f"document-{len(self.state.files) + 1}"
-            self.state.files[file_id] = document
-            self.state.file_names[file_id] = name
-        elif isinstance(document, str) and document in self.state.files:
-            file_id = document
-        else:
-            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        message = self._bot_message(person)
+        file_id = self._sent_file(params, uploads, "document")
         content, content_type = self.state.files[file_id]
-        message["document"] = {"file_id": file_id, "file_unique_id": file_id,
-                               "file_name": self.state.file_names.get(file_id, "file"),
-                               "mime_type": content_type, "file_size": len(content)}
-        if params.get("caption"):
-            message["caption"] = params["caption"]
-        self._attach_markup(message, params)
-        return message
+        return self._media_message(params, person, "document", {
+            "file_id": file_id, "file_unique_id": file_id,
+            "file_name": self.state.file_names.get(file_id, "file"),
+            "mime_type": content_type, "file_size": len(content)})
 
     async def api_getFile(self, params: dict, uploads: dict) -> dict:
         """Where a file can be downloaded: GET /file/bot<token>/<file_path>."""
